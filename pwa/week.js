@@ -36,7 +36,7 @@ function qualifyingDates(visits, assignments, week, kind, hours, tz) {
     const d = localDate(v.started_at, tz);
     if (!days.has(d)) continue;
     const key = `${v.doctor}|${d}`;
-    totals.set(key, (totals.get(key) || 0) + (Date.parse(v.ended_at) - Date.parse(v.started_at)));
+    totals.set(key, (totals.get(key) || 0) + Math.max(0, Date.parse(v.ended_at) - Date.parse(v.started_at)));
   }
   const dates = new Set();
   for (const [key, ms] of totals) if (ms >= hours * HOUR_MS) dates.add(key.split('|')[1]);
@@ -47,7 +47,8 @@ function activeDays(assignments, week, kind) {
   return weekDates(week).filter((d) => assignments.some((a) => a.kind === kind && assignmentActiveOn(a, d))).length;
 }
 
-const prorated = (perWeek, active) => Math.ceil((perWeek * active) / 7 - 1e-9);
+// ceil(per_week × active_days / 7) in integers: a week an assignment starts or ends in asks for less.
+const prorated = (perWeek, active) => Math.floor((perWeek * active + 6) / 7);
 
 /**
  * One village-week, as SPEC §4 computes it.
