@@ -116,7 +116,9 @@ def week_range(first: str, last: str) -> list[str]:
     start, stop = week_monday(first), week_monday(last)
     if start > stop:
         raise ValueError(f"week range from {first} to {last} runs backwards")
-    return [week_of_date(start + timedelta(days=7 * n)) for n in range((stop - start).days // 7 + 1)]
+    return [
+        week_of_date(start + timedelta(days=7 * n)) for n in range((stop - start).days // 7 + 1)
+    ]
 
 
 def weeks_ending_with(week: str, count: int) -> list[str]:

@@ -35,8 +35,20 @@ def test_a_week_parses_into_its_iso_year_and_number() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-W54", "2026-47", "abc", "", "2026-W00", "2026-w47", "2026-W7", "2026-W047",
-     " 2026-W47", "2026-W47 ", "0000-W01", "２０２６-W47"],
+    [
+        "2026-W54",
+        "2026-47",
+        "abc",
+        "",
+        "2026-W00",
+        "2026-w47",
+        "2026-W7",
+        "2026-W047",
+        " 2026-W47",
+        "2026-W47 ",
+        "0000-W01",
+        "２０２６-W47",
+    ],
 )
 def test_anything_but_an_existing_iso_week_is_refused_with_a_clear_error(text: str) -> None:
     with pytest.raises(ValueError, match="not an ISO week"):
