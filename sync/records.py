@@ -187,7 +187,7 @@ class _Reader:
 
 
 def check_pushed_visit(
-    record: Mapping[str, object],
+    record: object,
     *,
     doctor: str,
     known_villages: Mapping[str, Village],
@@ -199,6 +199,9 @@ def check_pushed_visit(
     Unknown keys are ignored, so a phone may echo a pulled record (with its `flags`) back.
     A delete (`deleted: true`) may leave `data` out or null; if it carries data, it is checked.
     """
+    if not isinstance(record, Mapping):
+        return Rejected((FieldError("record", "invalid_type", "a record must be an object"),))
+    record = cast(Mapping[str, object], record)
     read = _Reader()
     kind_of_record = read.string(record, "type", "type")
     if kind_of_record is not None and kind_of_record != "visit":

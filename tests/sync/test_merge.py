@@ -180,9 +180,17 @@ class Server:
 
 
 @dataclass
+class FakeWall:
+    ms: int
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+@dataclass
 class Phone:
     clock: HybridClock
-    wall: list[int]
+    wall: FakeWall
     known_rev: dict[str, int] = field(default_factory=dict)
     outbox: list[tuple[str, Change[str]]] = field(default_factory=list)
 
@@ -230,13 +238,13 @@ def test_phones_of_one_doctor_converge_on_the_greatest_hlc_and_lose_no_version(
     server = Server()
     phones: list[Phone] = []
     for number, offset in enumerate(offsets):
-        wall = [1763769600000 + offset]
-        phones.append(Phone(HybridClock(f"phone-{number}", lambda w=wall: w[0]), wall))
+        wall = FakeWall(1763769600000 + offset)
+        phones.append(Phone(HybridClock(f"phone-{number}", wall), wall))
     made: dict[str, list[Version[str]]] = {record_id: [] for record_id in RECORDS}
 
     for step, (action, phone_no, record_no, advance) in enumerate(ops):
         phone = phones[phone_no]
-        phone.wall[0] += advance
+        phone.wall.ms += advance
         if action in ("edit", "delete"):
             record_id = RECORDS[record_no]
             made[record_id].append(phone.edit(record_id, action == "delete", f"c-{step:03d}"))

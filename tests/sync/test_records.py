@@ -219,6 +219,13 @@ def test_data_that_is_not_an_object_is_rejected() -> None:
     assert codes(record) == {("data", "invalid_type")}
 
 
+def test_a_record_that_is_not_an_object_is_rejected() -> None:
+    result = check_pushed_visit(["visit"], doctor=DOCTOR, known_villages=VILLAGES, now=NOW)
+
+    assert isinstance(result, Rejected)
+    assert [(e.field, e.code) for e in result.errors] == [("record", "invalid_type")]
+
+
 def test_a_record_of_another_type_is_rejected() -> None:
     record = pushed()
     record["type"] = "assignment"
