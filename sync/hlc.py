@@ -71,15 +71,19 @@ def _wall_ms_now() -> int:
 class HybridClock:
     """One node's clock: `tick()` stamps a local change, `receive()` moves past a pulled hlc.
 
-    `wall` returns wall-clock milliseconds; tests pass a fake. The phone's hlc.js mirrors this.
+    `wall` returns wall-clock milliseconds; tests pass a fake. `last` restores a saved clock, so
+    a restart never goes back even if the wall clock did. The phone's hlc.js mirrors this.
     """
 
-    def __init__(self, node: str, wall: Callable[[], int] = _wall_ms_now) -> None:
+    def __init__(
+        self, node: str, wall: Callable[[], int] = _wall_ms_now, last: str | None = None
+    ) -> None:
         format_hlc(0, 0, node)  # rejects a node id that would make unparseable clocks
         self.node = node
         self._wall = wall
-        self._last_ms = 0
-        self._counter = 0
+        saved = parse_hlc(last) if last is not None else Hlc(0, 0, node)
+        self._last_ms = saved.wall_ms
+        self._counter = saved.counter
 
     @property
     def last(self) -> str:

@@ -96,6 +96,13 @@ def test_a_wall_clock_set_back_never_makes_an_earlier_hlc() -> None:
     assert hlc_after(after, before)
 
 
+def test_a_restored_clock_never_goes_back_after_a_restart() -> None:
+    saved = format_hlc(1763769600000, 4, DEVICE)
+    clock = HybridClock(DEVICE, FakeWall(1763769000000), last=saved)
+
+    assert clock.tick() == format_hlc(1763769600000, 5, DEVICE)
+
+
 def test_receiving_a_later_hlc_moves_the_clock_past_it() -> None:
     clock = HybridClock("phone-b", FakeWall(1763769600000))
     pulled = format_hlc(1763769700000, 7, "phone-a")
