@@ -148,7 +148,7 @@ function render() {
   clear(action); clear(nav); clear($('status'));
   if (!app.session?.token) {
     const view = loginScreen({
-      phone: app.session?.user?.phone || '', error: app.ui.loginError, busy: app.ui.busy,
+      phone: app.ui.phone || app.session?.user?.phone || '', error: app.ui.loginError, busy: app.ui.busy,
       expired: !!app.session?.user, waiting: app.waiting, onSubmit: onSignIn, onLanguage: switchLanguage,
     });
     clear(main).append(view.main);
@@ -244,7 +244,7 @@ async function switchLanguage(lang) {
 }
 
 async function onSignIn(credentials) {
-  app.ui.busy = true; app.ui.loginError = ''; render();
+  app.ui.busy = true; app.ui.loginError = ''; app.ui.phone = credentials.phone; render();
   try {
     app.session = await signIn(api, credentials, { device_id: app.deviceId, store });
     app.session.user.phone ||= credentials.phone;
