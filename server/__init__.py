@@ -1,0 +1,1 @@
+"""cunyi's server: HTTP API, pages, authentication and persistence."""

@@ -1,0 +1,1 @@
+"""The JSON API of SPEC §6 and §7."""

@@ -1,0 +1,82 @@
+"""Wires cunyi together: settings, database, middleware and the one explicit list of routes."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from server.api import auth
+from server.db import tortoise_config
+from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
+from server.openapi import openapi_json
+from server.pages import session
+from server.security import BodyLimit, SecurityHeaders
+from server.settings import Settings, load_settings
+
+PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("text/javascript", ".mjs")
+
+
+def routes() -> list[Route | Mount]:
+    return [
+        # API (SPEC §6, §7)
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/auth/login", auth.login, methods=["POST"]),
+        Route("/api/auth/logout", auth.logout, methods=["POST"]),
+        Route("/api/me", auth.me, methods=["GET"]),
+        # Pages (SPEC §10)
+        Route("/", session.home, methods=["GET"]),
+        Route("/login", session.login_page, methods=["GET"]),
+        Route("/login", session.login_submit, methods=["POST"]),
+        Route("/logout", session.logout_submit, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        # The phone app (SPEC §9)
+        Mount("/app", StaticFiles(directory=PWA_DIR, html=True), name="app"),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(BodyLimit),
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=1024),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="cunyi_session",
+                same_site="lax",
+                https_only=False,
+                max_age=14 * 24 * 3600,
+            ),
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            HTTPException: http_error_handler,
+            Exception: server_error_handler,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,61 @@
+"""The change log a pull reads: one row per change to anything a phone or page may pull.
+
+Why a pull never skips a change, on PostgreSQL too: sequence numbers are handed out when a row is
+inserted but become visible when its transaction commits, so a reader could see seq 11 while seq
+10 is still uncommitted, move its cursor past 10 and never see it. Every writer therefore appends
+its change rows as the LAST step of its transaction, under a transaction-scoped advisory lock
+that is held until commit: change rows are numbered in commit order, and any seq a reader can see
+has every smaller seq already committed. On SQLite writers are serialised by the database itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server.models import Change
+
+CHANGE_LOG_LOCK = 4512  # pg_advisory_xact_lock key for the change log
+
+# Types shared by everyone in a township, and types only their `user_id` may pull.
+SHARED_TYPES = ("township", "village", "exemption", "coverage")
+PERSONAL_TYPES = ("visit", "assignment", "reminder")
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    type: str
+    entity_id: str
+    township: str | None = None
+    county: str | None = None
+    user_id: str | None = None
+
+
+def _is_postgres(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "postgres"
+
+
+async def append_changes(
+    notes: list[ChangeNote], connection: BaseDBAsyncClient | None = None
+) -> None:
+    """Append change rows; call inside the writer's transaction, after its other writes."""
+    if not notes:
+        return
+    connection = connection or connections.get("default")
+    if _is_postgres(connection):
+        await connection.execute_query(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})")
+    await Change.bulk_create(
+        [
+            Change(
+                type=n.type,
+                entity_id=n.entity_id,
+                township=n.township,
+                county=n.county,
+                user_id=n.user_id,
+            )
+            for n in notes
+        ],
+        using_db=connection,
+    )

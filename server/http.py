@@ -1,0 +1,78 @@
+"""Reading requests the same way everywhere: bounded bodies, JSON errors in the SPEC §6 shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from server.errors import ApiError
+from server.settings import MAX_BODY_BYTES
+
+MAX_JSON_DEPTH = 32
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"The request body is over {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"The request body is over {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level + 1])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level + 1])
+    return level
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "invalid_encoding", "The request body is not valid UTF-8.") from exc
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}") from exc
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ApiError(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
+    return parse_json(await read_body(request, limit))
+
+
+async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    value = await read_json(request, limit)
+    if not isinstance(value, dict):
+        raise ApiError(422, "invalid", "The request body must be a JSON object.")
+    return value
+
+
+def require_str(body: dict[str, Any], name: str, max_length: int = 200) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(
+            422, "invalid", f"'{name}' is required.", [{"field": name, "code": "required"}]
+        )
+    if len(value) > max_length:
+        raise ApiError(
+            422,
+            "invalid",
+            f"'{name}' is longer than {max_length} characters.",
+            [{"field": name, "code": "too_long"}],
+        )
+    return value

@@ -1,0 +1,1 @@
+"""Server-rendered pages for supervisors and county administrators (SPEC §10)."""
