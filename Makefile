@@ -59,7 +59,7 @@ bench-quick: setup postgres
 # Write a migration for model changes (then review and commit server/migrations/).
 migrations: setup
 	$(PY) -c "import json; from server.db import tortoise_config; json.dump(tortoise_config('sqlite:///tmp/cunyi-makemigrations.sqlite3'), open('/tmp/cunyi-tortoise.json', 'w'))"
-	$(VENV)/bin/tortoise --config-file /tmp/cunyi-tortoise.json makemigrations
+	$(VENV)/bin/tortoise --config-file /tmp/cunyi-tortoise.json makemigrations $(if $(NAME),--name $(NAME))
 
 clean:
 	rm -rf $(VENV) node_modules
