@@ -33,11 +33,9 @@ class Caller:
         if self.user.role == "admin":
             if self.user.county_id is None:  # type: ignore[attr-defined]
                 return None
-            return list(
-                await Township.filter(county_id=self.user.county_id).values_list(  # type: ignore[attr-defined]
-                    "code", flat=True
-                )
-            )
+            county = self.user.county_id  # type: ignore[attr-defined]
+            codes = await Township.filter(county_id=county).values_list("code", flat=True)
+            return [str(code) for code in codes]
         township = self.user.township_id  # type: ignore[attr-defined]
         return [township] if township else []
 

@@ -125,25 +125,25 @@ async def create_user(settings: Settings, args: argparse.Namespace) -> int:
 async def import_file(settings: Settings, args: argparse.Namespace) -> int:
     from server.importer import import_path
 
-    return await import_path(settings, args.file)
+    return int(await import_path(settings, args.file))
 
 
 async def demo(settings: Settings, args: argparse.Namespace) -> int:
     from server.demo import make_demo
 
-    return await make_demo(settings)
+    return int(await make_demo(settings))
 
 
 async def remind_now(settings: Settings, args: argparse.Namespace) -> int:
     from server.reminders import remind_command
 
-    return await remind_command(settings, week=args.week, dry_run=args.dry_run)
+    return int(await remind_command(settings, week=args.week, dry_run=args.dry_run))
 
 
 async def rebuild_coverage(settings: Settings, args: argparse.Namespace) -> int:
     from server.recompute import rebuild_command
 
-    return await rebuild_command(settings)
+    return int(await rebuild_command(settings))
 
 
 
