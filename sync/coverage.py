@@ -244,6 +244,23 @@ def coverage_status(
     return "uncovered"
 
 
+def visit_flag_counts(visits: Iterable[Visit]) -> dict[str, int]:
+    """How many visits carry each flag, for a village-week's `flags` (SPEC §7, e.g. {"unassigned": 5}).
+
+    Only what is still open to review is counted: deleted and dismissed visits are left out, and
+    an `overlap` a supervisor has resolved no longer counts as one.
+    """
+    counts: defaultdict[str, int] = defaultdict(int)
+    for visit in visits:
+        if visit.deleted or visit.dismissed:
+            continue
+        for flag in visit.flags:
+            if flag == "overlap" and visit.overlap_resolved:
+                continue
+            counts[flag] += 1
+    return dict(sorted(counts.items()))
+
+
 def doctors_assigned(assignments: Iterable[Assignment], village: str, week: str) -> frozenset[str]:
     """The doctors holding any assignment at `village` on at least one date of `week`."""
     days = week_dates(week)

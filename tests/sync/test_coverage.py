@@ -27,6 +27,7 @@ from sync.coverage import (
     village_week,
     visit_date,
     visit_duration,
+    visit_flag_counts,
 )
 from sync.model import Assignment, Slot, Village, Visit
 from sync.policy import Policy
@@ -288,6 +289,21 @@ def test_an_overlap_flagged_visit_counts_only_once_a_supervisor_resolves_it() ->
     assert not is_counting(flagged, [WEI_ROSTER], tz=SHANGHAI)
     assert is_counting(resolved, [WEI_ROSTER], tz=SHANGHAI)
     assert row.duty_dates == (TUE,)
+
+
+def test_flag_counts_leave_out_deleted_dismissed_and_resolved_overlaps() -> None:
+    visits = [
+        visit(MON, flags=frozenset({"unassigned", "late"})),
+        visit(TUE, flags=frozenset({"unassigned"})),
+        visit(WED, flags=frozenset({"unassigned"}), deleted=True),
+        visit(THU, flags=frozenset({"far_from_village"}), dismissed=True),
+        visit(FRI, flags=frozenset({"overlap"}), overlap_resolved=True),
+        visit(SAT, flags=frozenset({"overlap", "clock_skew"})),
+    ]
+
+    counts = visit_flag_counts(visits)
+
+    assert counts == {"clock_skew": 1, "late": 1, "overlap": 1, "unassigned": 2}
 
 
 def test_an_open_visit_does_not_count_until_it_is_closed() -> None:
