@@ -20,7 +20,7 @@ from server.api import auth
 from server.db import tortoise_config
 from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
 from server.openapi import openapi_json
-from server.pages import session
+from server.pages import dashboard, session, village
 from server.security import BodyLimit, SecurityHeaders
 from server.settings import Settings, load_settings
 
@@ -42,6 +42,8 @@ def routes() -> list[Route | Mount]:
         Route("/login", session.login_page, methods=["GET"]),
         Route("/login", session.login_submit, methods=["POST"]),
         Route("/logout", session.logout_submit, methods=["POST"]),
+        Route("/township/{code}", dashboard.township_dashboard, methods=["GET"]),
+        Route("/village/{code}", village.village_detail, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         # The phone app (SPEC §9)
         Mount("/app", StaticFiles(directory=PWA_DIR, html=True), name="app"),

@@ -57,4 +57,9 @@ async def home(request: Request) -> Response:
         return redirect("/login")
     if caller.role == "doctor":
         return redirect("/app/")
+    # A supervisor starts on their township's dashboard, an admin on their county's view.
+    if caller.role == "supervisor" and caller.user.township_id:  # type: ignore[attr-defined]
+        return redirect(f"/township/{caller.user.township_id}")  # type: ignore[attr-defined]
+    if caller.role == "admin":
+        return redirect(f"/county/{caller.user.county_id or ''}")  # type: ignore[attr-defined]
     return render(request, "home.html", caller=caller)
