@@ -17,6 +17,8 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from server.api import auth
+from server.api import sync as sync_api
+from server.api import visits
 from server.db import tortoise_config
 from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
 from server.openapi import openapi_json
@@ -37,6 +39,9 @@ def routes() -> list[Route | Mount]:
         Route("/api/auth/login", auth.login, methods=["POST"]),
         Route("/api/auth/logout", auth.logout, methods=["POST"]),
         Route("/api/me", auth.me, methods=["GET"]),
+        Route("/api/sync/push", sync_api.push, methods=["POST"]),
+        Route("/api/sync/pull", sync_api.pull, methods=["GET"]),
+        Route("/api/visits/{id}", visits.visit_detail, methods=["GET"]),
         # Pages (SPEC §10)
         Route("/", session.home, methods=["GET"]),
         Route("/login", session.login_page, methods=["GET"]),

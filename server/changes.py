@@ -33,7 +33,7 @@ class ChangeNote:
     user_id: str | None = None
 
 
-def _is_postgres(connection: BaseDBAsyncClient) -> bool:
+def is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
@@ -44,7 +44,7 @@ async def append_changes(
     if not notes:
         return
     connection = connection or connections.get("default")
-    if _is_postgres(connection):
+    if is_postgres(connection):
         await connection.execute_query(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})")
     await Change.bulk_create(
         [

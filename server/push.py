@@ -1,0 +1,556 @@
+"""Apply one push (SPEC §5, §6): check, merge and store a batch of visit records in ONE transaction.
+
+The rules are sync/'s (records.check_pushed_visit, merge.merge_change, records.visit_flags); this
+module loads the stored state they need in a few batched queries, calls them record by record in
+memory, and writes the result with bulk statements, so a push of 500 records runs a bounded
+number of SQL statements. A result is returned only after the commit (SQLite: WAL with
+synchronous=FULL; PostgreSQL: its default synchronous_commit=on).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from server import recompute
+from server.changes import ChangeNote, append_changes, is_postgres
+from server.errors import ApiError
+from server.models import Assignment, Device, User, Visit, VisitVersion
+from server.pull import flags_list, visit_record, visit_wire_data
+from server.settings import Settings
+from sync import model
+from sync.merge import Change as MergeChange
+from sync.merge import StoredRecord, Version, merge_change
+from sync.records import (
+    FieldError,
+    Rejected,
+    VisitRecord,
+    has_clock_skew,
+    overlapping_visits,
+    parse_rfc3339,
+    visit_flags,
+)
+from sync.records import check_pushed_visit as check_visit
+from sync.weeks import local_date, week_of
+
+MAX_RECORDS = 500  # SPEC §6; the 1 MiB limit is enforced while reading the body (server/http.py)
+DOCTOR_LOCK = 4513  # pg_advisory_xact_lock(4513, hashtext(doctor)): one push per doctor at a time
+VISIT_COLUMNS = (
+    "doctor_id village_id kind started_at ended_at local_date week patients_seen services notes "
+    "location flags deleted dismissed dismiss_reason overlap_resolved rev hlc device_id "
+    "first_received_at updated_at"
+).split()
+PUSH_CAUSE = "visit_push"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    device_id: str
+    device_time: datetime
+    records: list[Any]
+    status: dict[str, Any]
+
+
+@dataclass
+class _Work:
+    """One visit's state while the batch is applied, record after record."""
+
+    row: Visit | None  # the stored row, or the row being made
+    state: StoredRecord[VisitRecord] | None
+    before: model.Visit | None  # as stored before this push: its old village-week and partners
+    changed: bool = False  # whether `current` was replaced by a version of this push
+
+
+@dataclass
+class _Batch:
+    villages: dict[str, model.Village]
+    townships: dict[str, tuple[str, str]]  # village → (township, county)
+    work: dict[str, _Work] = field(default_factory=dict)
+    version_owner: dict[str, str] = field(default_factory=dict)  # change_id → visit id
+    current_change: dict[str, str] = field(default_factory=dict)  # visit id → its current change_id
+    new_versions: dict[str, VisitVersion] = field(default_factory=dict)
+    lost_versions: set[str] = field(default_factory=set)  # stored versions that lost a conflict
+
+
+def read_envelope(body: Mapping[str, Any], device: Device) -> Envelope:
+    device_id = body.get("device_id")
+    if not isinstance(device_id, str) or not device_id:
+        raise _invalid("device_id", "required", "'device_id' is required.")
+    # The versions a push stores name the device they came from: it must be the signed-in one.
+    if device_id != device.device_id:
+        raise _invalid("device_id", "other_device", "'device_id' is not the signed-in device.")
+    raw_time = body.get("device_time")
+    device_time = parse_rfc3339(raw_time) if isinstance(raw_time, str) else None
+    if device_time is None:
+        raise _invalid(
+            "device_time", "invalid_timestamp", "'device_time' must be RFC 3339 with an offset."
+        )
+    records = body.get("records")
+    if not isinstance(records, list):
+        raise _invalid("records", "invalid_type", "'records' must be a list.")
+    if len(records) > MAX_RECORDS:
+        raise ApiError(413, "too_large", f"A push holds at most {MAX_RECORDS} records.")
+    return Envelope(device_id, device_time, records, _device_status(body.get("device")))
+
+
+def _invalid(name: str, code: str, message: str) -> ApiError:
+    return ApiError(422, "invalid", message, [{"field": name, "code": code, "message": message}])
+
+
+def _device_status(value: object) -> dict[str, Any]:
+    """The optional phone status; a malformed field is dropped, never fails the push (it is
+    bookkeeping for the devices page, and the visits behind it matter more)."""
+    if not isinstance(value, Mapping):
+        return {}
+    status: dict[str, Any] = {}
+    version = value.get("app_version")
+    if isinstance(version, str) and len(version) <= 50:
+        status["app_version"] = version
+    outbox = value.get("outbox")
+    if isinstance(outbox, int) and not isinstance(outbox, bool) and 0 <= outbox < 2**31:
+        status["outbox"] = outbox
+    for name in ("storage_used_mb", "storage_quota_mb"):
+        number = value.get(name)
+        if (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and math.isfinite(number)
+            and number >= 0
+        ):
+            status[name] = float(number)
+    return status
+
+
+async def apply_push(
+    user: User,
+    device: Device,
+    body: dict[str, Any],
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Apply a push body of `user` from `device`; returns the SPEC §6 response body."""
+    if user.role != "doctor":
+        raise ApiError(403, "forbidden", "Only doctors push visits.")
+    envelope = read_envelope(body, device)
+    now = now or datetime.now(UTC)
+    async with in_transaction() as conn:
+        if is_postgres(conn):
+            # Serialises pushes of one doctor (two phones at once): merges read-then-write one
+            # visit, and overlap compares the doctor's visits with one another.
+            await conn.execute_query(
+                f"SELECT pg_advisory_xact_lock({DOCTOR_LOCK}, hashtext($1))", [user.id]
+            )
+        # The first write: on SQLite it takes the write lock before anything is read.
+        status = {"status_at": now, **envelope.status} if envelope.status else {}
+        await Device.filter(id=device.id).using_db(conn).update(last_push_at=now, **status)
+        results = await _apply_records(user, envelope, now, settings, conn)
+        previous_sync_at = user.last_sync_at
+        await User.filter(id=user.id).using_db(conn).update(last_sync_at=now)
+        await recompute.on_doctor_synced(
+            user.id, previous_sync_at, settings=settings, connection=conn
+        )
+        await append_changes(results.notes, connection=conn)
+    user.last_sync_at = now
+    device.last_push_at = now
+    return {"server_time": now.astimezone(UTC).isoformat(), "results": results.body}
+
+
+@dataclass
+class _Applied:
+    body: list[dict[str, Any]]
+    notes: list[ChangeNote]
+
+
+async def _apply_records(
+    user: User, envelope: Envelope, now: datetime, settings: Settings, conn: BaseDBAsyncClient
+) -> _Applied:
+    records = envelope.records
+    ids = {r["id"].lower() for r in records if isinstance(r, dict) and isinstance(r.get("id"), str)}
+    change_ids = {
+        r["change_id"].lower()
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("change_id"), str)
+    }
+    stored = {v.id: v for v in await Visit.filter(id__in=ids).using_db(conn)} if ids else {}
+    wanted = {v.village_id for v in stored.values()} | {  # type: ignore[attr-defined]
+        r["data"]["village"]
+        for r in records
+        if isinstance(r, dict)
+        and isinstance(r.get("data"), dict)
+        and isinstance(r["data"].get("village"), str)
+    }
+    batch = _Batch({}, {})
+    await _load_villages(batch, wanted, conn)
+    versions = (
+        await VisitVersion.filter(Q(visit_id__in=ids) | Q(change_id__in=change_ids))
+        .using_db(conn)
+        .values("visit_id", "change_id", "rev", "outcome")
+        if ids or change_ids
+        else []
+    )
+    for v in versions:
+        batch.version_owner[v["change_id"]] = v["visit_id"]
+        row = stored.get(v["visit_id"])
+        if row is not None and v["outcome"] == "version" and v["rev"] == row.rev:
+            batch.current_change[row.id] = v["change_id"]
+    for row in stored.values():
+        seen = frozenset(c for c, owner in batch.version_owner.items() if owner == row.id)
+        record = _record_of(row)
+        current = Version(batch.current_change.get(row.id, ""), row.hlc, row.deleted, record)
+        batch.work[row.id] = _Work(
+            row,
+            StoredRecord(row.rev, current, row.doctor_id, seen),  # type: ignore[attr-defined]
+            record.visit,
+        )
+
+    policy = settings.policy
+    checked = [
+        check_visit(r, doctor=user.id, known_villages=batch.villages, now=now, policy=policy)
+        for r in records
+    ]
+    body: list[dict[str, Any]] = []
+    visit_ids: list[str | None] = []  # the visit whose stored record each result carries
+    for raw, check in zip(records, checked, strict=True):
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(check, Rejected):
+            body.append(_rejected(raw_id if isinstance(raw_id, str) else None, 0, check.errors))
+            visit_ids.append(None)
+            continue
+        status, rev, errors = _merge_one(user, envelope, check, batch, now, settings.tz)
+        if status == "rejected":
+            body.append(_rejected(check.id, rev, errors))
+            visit_ids.append(check.id if rev else None)
+        else:
+            body.append({"id": check.id, "status": status, "rev": rev, "errors": []})
+            visit_ids.append(check.id)
+
+    changed = {vid: w for vid, w in batch.work.items() if w.changed}
+    assignments = [
+        _assignment(a) for a in await Assignment.filter(doctor_id=user.id).using_db(conn)
+    ]
+    neighbours = await _doctor_visits_around(user.id, changed.values(), batch, policy, conn)
+    partners = _flag(user, envelope, changed, neighbours, assignments, batch, now, settings)
+    await _load_villages(batch, {p.village_id for p in partners}, conn)  # type: ignore[attr-defined]
+
+    await _write(batch, changed, partners, conn)
+    touched, notes = _touched_and_notes(user, changed, partners, batch, settings)
+    if touched:
+        await recompute.recompute(touched, cause=PUSH_CAUSE, settings=settings, connection=conn)
+
+    for result, vid in zip(body, visit_ids, strict=True):
+        work = batch.work.get(vid) if vid else None
+        owned = work is not None and work.row is not None and work.row.doctor_id == user.id  # type: ignore[attr-defined]
+        if work is not None and work.row is not None and owned:
+            result["record"] = visit_record(work.row, settings.tz)
+            result["flags"] = list(work.row.flags)
+        else:
+            result["record"] = None
+            result["flags"] = []
+    return _Applied(
+        [{k: r[k] for k in ("id", "status", "rev", "flags", "errors", "record")} for r in body],
+        notes,
+    )
+
+
+def _rejected(record_id: str | None, rev: int, errors: Iterable[FieldError]) -> dict[str, Any]:
+    return {
+        "id": record_id,
+        "status": "rejected",
+        "rev": rev,
+        "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in errors],
+    }
+
+
+async def _load_villages(batch: _Batch, codes: set[str], conn: BaseDBAsyncClient) -> None:
+    from server.models import Village
+
+    missing = codes - batch.villages.keys()
+    if not missing:
+        return
+    for v in (
+        await Village.filter(code__in=missing)
+        .using_db(conn)
+        .values(
+            "code", "township_id", "township__county_id", "name", "needs_coverage", "lat", "lon"
+        )
+    ):
+        batch.villages[v["code"]] = model.Village(
+            v["code"], v["township_id"], v["name"], v["needs_coverage"], v["lat"], v["lon"]
+        )
+        batch.townships[v["code"]] = (v["township_id"], v["township__county_id"])
+
+
+def _merge_one(
+    user: User, envelope: Envelope, check: Any, batch: _Batch, now: datetime, tz: str
+) -> tuple[str, int, tuple[FieldError, ...]]:
+    work = batch.work.get(check.id)
+    state = work.state if work else None
+    owner = batch.version_owner.get(check.change_id)
+    if owner is not None and owner != check.id:
+        return (
+            "rejected",
+            state.rev if state and state.doctor == user.id else 0,
+            (
+                FieldError(
+                    "change_id", "reused_change_id", "this change_id belongs to another record"
+                ),
+            ),
+        )
+    payload = check.record or (state.current.payload if state else None)
+    if payload is None:
+        # A bare delete of a visit the server never had: there is nothing to keep a tombstone of.
+        return (
+            "rejected",
+            0,
+            (
+                FieldError(
+                    "data",
+                    "required",
+                    "a delete of a visit the server does not have needs its data",
+                ),
+            ),
+        )
+    incoming = Version(check.change_id, check.hlc, check.deleted, payload)
+    outcome = merge_change(state, MergeChange(incoming, check.base_rev, user.id))
+    if outcome.status == "rejected":
+        return "rejected", outcome.rev, outcome.errors
+    if outcome.status == "duplicate":
+        return "duplicate", outcome.rev, ()
+    assert outcome.state is not None
+    batch.version_owner[check.change_id] = check.id
+    won = outcome.state.current is incoming
+    if won and state is not None and outcome.status == "conflict":
+        loser = state.current.change_id
+        if loser in batch.new_versions:
+            batch.new_versions[loser].outcome = "conflict_loser"
+        elif loser:
+            batch.lost_versions.add(loser)
+    batch.new_versions[check.change_id] = VisitVersion(
+        visit_id=check.id,
+        change_id=check.change_id,
+        rev=outcome.rev,
+        hlc=check.hlc,
+        device_id=envelope.device_id,
+        received_at=now,
+        deleted=check.deleted,
+        data=visit_wire_data(payload, tz),
+        outcome="version" if won else "conflict_loser",
+    )
+    if work is None:
+        work = batch.work[check.id] = _Work(None, None, None)
+    work.state = outcome.state
+    if won:
+        work.changed = True
+        work.row = _row_of(user, envelope, check, outcome.rev, work.row, now)
+    return outcome.status, outcome.rev, ()
+
+
+def _row_of(
+    user: User, envelope: Envelope, check: Any, rev: int, stored: Visit | None, now: datetime
+) -> Visit:
+    """The Visit row for a version of this push becoming current (flags are set later)."""
+    record: VisitRecord = check.record or _record_of(cast(Visit, stored))
+    v = record.visit
+    return Visit(
+        id=check.id,
+        doctor_id=user.id,
+        village_id=v.village,
+        kind=v.kind,
+        started_at=v.started_at,
+        ended_at=v.ended_at,
+        patients_seen=record.patients_seen,
+        services=list(record.services),
+        notes=record.notes,
+        location=None if record.location is None else _location_json(record.location),
+        flags=[],
+        deleted=check.deleted,
+        dismissed=stored.dismissed if stored else False,
+        dismiss_reason=stored.dismiss_reason if stored else None,
+        overlap_resolved=stored.overlap_resolved if stored else False,
+        rev=rev,
+        hlc=check.hlc,
+        device_id=envelope.device_id,
+        first_received_at=stored.first_received_at if stored else now,
+        updated_at=now,
+    )
+
+
+def _location_json(location: model.Location) -> dict[str, Any]:
+    return {"lat": location.lat, "lon": location.lon, "accuracy_m": location.accuracy_m}
+
+
+def _record_of(row: Visit) -> VisitRecord:
+    loc = row.location
+    return VisitRecord(
+        _visit_of(row),
+        row.patients_seen,
+        tuple(row.services),
+        row.notes,
+        None if not loc else model.Location(loc["lat"], loc["lon"], loc.get("accuracy_m")),
+    )
+
+
+def _visit_of(row: Visit) -> model.Visit:
+    return model.Visit(
+        id=row.id,
+        doctor=row.doctor_id,  # type: ignore[attr-defined]
+        village=row.village_id,  # type: ignore[attr-defined]
+        kind=cast(model.VisitKind, row.kind),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        deleted=row.deleted,
+        dismissed=row.dismissed,
+        flags=frozenset(row.flags),
+        overlap_resolved=row.overlap_resolved,
+    )
+
+
+def _assignment(row: Assignment) -> model.Assignment:
+    return model.Assignment(
+        id=row.id,
+        doctor=row.doctor_id,  # type: ignore[attr-defined]
+        village=row.village_id,  # type: ignore[attr-defined]
+        kind=cast(model.AssignmentKind, row.kind),
+        start=row.start,
+        end=row.end,
+        slots=tuple(model.Slot(s["weekday"], s["half"]) for s in row.slots),
+    )
+
+
+async def _doctor_visits_around(
+    doctor: str,
+    changed: Iterable[_Work],
+    batch: _Batch,
+    policy: Any,
+    conn: BaseDBAsyncClient,
+) -> dict[str, Visit]:
+    """The doctor's other stored visits that can overlap a changed visit (old or new times), or
+    overlap one of those: partners start at most one longest visit before, theirs two."""
+    spans = []
+    for w in changed:
+        assert w.row is not None
+        spans.append((w.row.started_at, w.row.ended_at or w.row.started_at))
+        if w.before is not None:
+            spans.append((w.before.started_at, w.before.ended_at or w.before.started_at))
+    if not spans:
+        return {}
+    longest = timedelta(hours=policy.max_visit_hours)
+    start = min(s for s, _ in spans) - 2 * longest
+    end = max(e for _, e in spans) + longest
+    rows = (
+        await Visit.filter(
+            doctor_id=doctor, started_at__gte=start, started_at__lte=end, deleted=False
+        )
+        .exclude(id__in=list(batch.work))
+        .using_db(conn)
+    )
+    return {row.id: row for row in rows}
+
+
+def _flag(
+    user: User,
+    envelope: Envelope,
+    changed: dict[str, _Work],
+    neighbours: dict[str, Visit],
+    assignments: list[model.Assignment],
+    batch: _Batch,
+    now: datetime,
+    settings: Settings,
+) -> list[Visit]:
+    """Set the SPEC §5 flags of every changed visit; returns the partners whose `overlap` moved."""
+    tz, policy = settings.tz, settings.policy
+    everyone: dict[str, model.Visit] = {vid: _visit_of(row) for vid, row in neighbours.items()}
+    for vid, w in batch.work.items():
+        if w.row is not None and w.row.doctor_id == user.id:  # type: ignore[attr-defined]
+            everyone[vid] = _visit_of(w.row)
+    skewed = has_clock_skew(envelope.device_time, now, policy)
+    partner_ids: set[str] = set()
+    for vid, w in changed.items():
+        row = w.row
+        assert row is not None and w.state is not None
+        visit = everyone[vid]
+        record = w.state.current.payload
+        flags = visit_flags(
+            visit,
+            village=batch.villages[visit.village],
+            location=record.location,
+            assignments=assignments,
+            other_visits=everyone.values(),
+            now=now,
+            first_received_at=row.first_received_at,
+            tz=tz,
+            policy=policy,
+        )
+        row.flags = flags_list(flags | ({"clock_skew"} if skewed else set()))
+        row.local_date = local_date(row.started_at, tz)
+        row.week = week_of(row.started_at, tz)
+        partner_ids.update(overlapping_visits(visit, everyone.values()))
+        if w.before is not None:
+            partner_ids.update(overlapping_visits(w.before, everyone.values()))
+    partners = []
+    for pid in sorted(partner_ids - changed.keys()):
+        row = neighbours.get(pid) or batch.work[pid].row
+        assert row is not None
+        overlaps = bool(overlapping_visits(everyone[pid], everyone.values()))
+        if overlaps != ("overlap" in row.flags):
+            kept = set(row.flags) - {"overlap"}
+            row.flags = flags_list(kept | ({"overlap"} if overlaps else set()))
+            row.updated_at = now
+            partners.append(row)
+    return partners
+
+
+async def _write(
+    batch: _Batch, changed: dict[str, _Work], partners: list[Visit], conn: BaseDBAsyncClient
+) -> None:
+    if batch.new_versions:
+        await VisitVersion.bulk_create(list(batch.new_versions.values()), using_db=conn)
+    if batch.lost_versions:
+        await (
+            VisitVersion.filter(change_id__in=batch.lost_versions)
+            .using_db(conn)
+            .update(outcome="conflict_loser")
+        )
+    rows = [w.row for w in changed.values() if w.row is not None] + partners
+    if rows:
+        await Visit.bulk_create(
+            rows, on_conflict=["id"], update_fields=VISIT_COLUMNS, using_db=conn
+        )
+
+
+def _touched_and_notes(
+    user: User,
+    changed: dict[str, _Work],
+    partners: list[Visit],
+    batch: _Batch,
+    settings: Settings,
+) -> tuple[set[tuple[str, str]], list[ChangeNote]]:
+    touched: set[tuple[str, str]] = set()
+    notes: list[ChangeNote] = []
+
+    def note(visit_id: str, village: str) -> None:
+        township, county = batch.townships[village]
+        n = ChangeNote("visit", visit_id, township=township, county=county, user_id=user.id)
+        if n not in notes:
+            notes.append(n)
+
+    for vid, w in changed.items():
+        assert w.row is not None
+        if w.before is not None:
+            touched.add((w.before.village, week_of(w.before.started_at, settings.tz)))
+            # A visit moved to another township: its old township's readers learn it left.
+            note(vid, w.before.village)
+        touched.add((w.row.village_id, w.row.week))  # type: ignore[attr-defined]
+        note(vid, w.row.village_id)  # type: ignore[attr-defined]
+    for row in partners:
+        touched.add((row.village_id, row.week))  # type: ignore[attr-defined]
+        note(row.id, row.village_id)  # type: ignore[attr-defined]
+    return touched, notes
