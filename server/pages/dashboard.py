@@ -13,6 +13,7 @@ from server.errors import ApiError
 from server.models import CoverageWeek, User, Village
 from server.pages.access import STAFF, page, show, township_in_scope
 from server.settings import Settings
+from sync.coverage import is_provisional
 from sync.weeks import (
     local_date,
     parse_week,
@@ -64,6 +65,12 @@ def days_still_needed(row: CoverageWeek) -> int:
     return min(needs) if needs else 0
 
 
+def shown_provisional(row: CoverageWeek, now: datetime, settings: Settings) -> bool:
+    """A stored row stays provisional only while its week runs or a doctor still owes a sync
+    (the stored flag is flipped later by the scheduler; pages must be right the minute a week ends)."""
+    return row.provisional and is_provisional(row.week, now, settings.tz, row.unsynced or [], {})
+
+
 def checked_week(value: str | None, default: str) -> str:
     if not value:
         return default
@@ -91,6 +98,9 @@ async def township_dashboard(request: Request, caller: Caller) -> Response:
 
     villages = await Village.filter(township_id=township.code).order_by("code")
     rows = await CoverageWeek.filter(township=township.code, week__in=weeks)
+    now = datetime.now(UTC)
+    for row in rows:
+        row.provisional = shown_provisional(row, now, settings)
     by_key = {(r.village_id, r.week): r for r in rows}  # type: ignore[attr-defined]
     unsynced = {doctor for r in rows for doctor in (r.unsynced or [])}
     names = dict(await User.filter(id__in=sorted(unsynced)).values_list("id", "name")) if unsynced else {}

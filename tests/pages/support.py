@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
-from server.models import CoverageWeek, User
-from sync.weeks import previous_week, week_of
+from server.models import CoverageWeek, User, Visit
+from sync.weeks import local_date, previous_week, week_monday, week_of
 from tests.world import PASSWORD
 
+TZ = "Asia/Shanghai"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -59,3 +62,31 @@ async def store_row(
         patrol_days=patrol[0], patrol_required=patrol[1], flags=flags or {},
         unsynced=unsynced or [], computed_at=datetime.now(UTC),
     )
+
+
+async def store_visit(
+    doctor: str,
+    village: str,
+    kind: str,
+    started_at: datetime,
+    hours: float,
+    *,
+    flags: list[str] | None = None,
+    visit_id: str | None = None,
+) -> Visit:
+    """A visit as a push would have stored it (times are aware; the local week in Asia/Shanghai)."""
+    ended_at = started_at + timedelta(hours=hours)
+    now = datetime.now(UTC)
+    return await Visit.create(
+        id=visit_id or str(uuid.uuid4()), doctor_id=doctor, village_id=village, kind=kind,
+        started_at=started_at, ended_at=ended_at, local_date=local_date(started_at, TZ),
+        week=week_of(started_at, TZ), patients_seen=4, services=["bp_check"], notes="",
+        flags=flags or [], hlc=f"{int(now.timestamp() * 1000):015d}-00000-phone-1",
+        device_id="phone-1", first_received_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def at(week: str, weekday: int, hour: int, minute: int = 0) -> datetime:
+    """Local time in Asia/Shanghai on the given ISO weekday (Mon = 1) of `week`."""
+    day = week_monday(week) + timedelta(days=weekday - 1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(TZ))
