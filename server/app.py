@@ -17,6 +17,8 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from server.api import auth
+from server.api import coverage as coverage_api
+from server.api import flags as flags_api
 from server.api import sync as sync_api
 from server.api import visits
 from server.db import tortoise_config
@@ -42,6 +44,12 @@ def routes() -> list[Route | Mount]:
         Route("/api/sync/push", sync_api.push, methods=["POST"]),
         Route("/api/sync/pull", sync_api.pull, methods=["GET"]),
         Route("/api/visits/{id}", visits.visit_detail, methods=["GET"]),
+        Route("/api/visits/{id}/resolve-overlap", flags_api.resolve, methods=["POST"]),
+        Route("/api/visits/{id}/dismiss", flags_api.dismiss, methods=["POST"]),
+        # Coverage (SPEC §7)
+        Route("/api/coverage", coverage_api.coverage, methods=["GET"]),
+        Route("/api/coverage/{village}", coverage_api.village_coverage, methods=["GET"]),
+        Route("/api/compliance", coverage_api.compliance, methods=["GET"]),
         # Pages (SPEC §10)
         Route("/", session.home, methods=["GET"]),
         Route("/login", session.login_page, methods=["GET"]),
