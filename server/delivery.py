@@ -202,7 +202,8 @@ async def send_due(
     settings: Settings, now: datetime | None = None, reminder_ids: list[str] | None = None
 ) -> Counter[str]:
     """Send every pending or failed delivery whose time has come; counts of `channel status`."""
-    now = now or now_utc()
+    # In UTC: SQLite compares stored datetimes as text.
+    now = (now or now_utc()).astimezone(UTC)
     counts: Counter[str] = Counter()
     gate = asyncio.Semaphore(PARALLEL)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -88,6 +88,7 @@ async def make_reminders(
     send: bool = True,
 ) -> Report:
     """Make the reminders of `kinds` for `week` that do not exist yet, then send them."""
+    now = now.astimezone(UTC)  # SQLite compares stored datetimes as text: keep them all in UTC
     report = Report()
     for kind in kinds:
         existing = await users_reminded(week, kind)

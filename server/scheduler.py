@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.exceptions import IntegrityError
@@ -43,6 +43,7 @@ async def acquire_lease(name: str, holder: str, now: datetime, ttl: timedelta = 
     transaction just changed), so of several processes whose leases expired only one wins; when
     there is no row yet, the primary key lets only one INSERT through.
     """
+    now = now.astimezone(UTC)  # SQLite compares stored datetimes as text: always in UTC
     expires = now + ttl
     renewed = await Lease.filter(Q(name=name) & (Q(holder=holder) | Q(expires_at__lt=now))).update(
         holder=holder, expires_at=expires
@@ -75,7 +76,7 @@ class ReminderScheduler:
 
     async def tick(self, now: datetime | None = None) -> bool:
         """One round; False when another process holds the lease."""
-        now = now or now_utc()
+        now = (now or now_utc()).astimezone(UTC)
         if not await acquire_lease(LEASE, self.holder, now):
             return False
         week, kinds = due_kinds(now, self.settings.tz)
