@@ -145,15 +145,21 @@ async def _township_codes(user: User) -> list[str] | None:
     return [township] if township else []
 
 
-def scope_filter(user: User, townships: list[str] | None) -> Q:
+def scope_filter(user: User, townships: list[str] | None, recent_weeks: Iterable[str] = ()) -> Q:
     """Which change rows `user` may read: nobody gets another user's reminders, and a doctor gets
-    only their own visits and assignments besides their township's shared rows."""
+    only their own visits and assignments besides their township's shared rows, with coverage of
+    `recent_weeks` only (SPEC §6: this week and last; filtered here so no page comes back empty)."""
     mine = Q(type="reminder", user_id=user.id)
     if user.role == "doctor":
         own = Q(type__in=["visit", "assignment"], user_id=user.id)
         if not townships:
             return own | mine
-        return Q(type__in=list(SHARED_TYPES), township__in=townships) | own | mine
+        shared = [t for t in SHARED_TYPES if t != "coverage"]
+        visible = Q(type__in=shared)
+        if recent_weeks:
+            weeks = [Q(entity_id__endswith=f":{week}") for week in recent_weeks]
+            visible |= Q(Q(type="coverage"), Q(*weeks, join_type="OR"))
+        return Q(visible, township__in=townships) | own | mine
     if townships is None:
         return Q(type__not="reminder") | mine
     if not townships:
@@ -190,14 +196,16 @@ async def pull(
     after = decode_cursor(cursor)
     now = now or datetime.now(UTC)
     townships = await _township_codes(user)
+    this_week = week_of(now, settings.tz)
+    recent = (this_week, previous_week(this_week))
     rows = (
-        await Change.filter(Q(seq__gt=after) & scope_filter(user, townships))
+        await Change.filter(Q(seq__gt=after) & scope_filter(user, townships, recent))
         .order_by("seq")
         .limit(limit + 1)
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    changes = await serialise(rows, user, townships, settings, now)
+    changes = await serialise(rows, user, townships, settings)
     last = rows[-1].seq if rows else after
     if not more:
         await record_sync(user, device, settings, now)
@@ -218,7 +226,7 @@ async def record_sync(user: User, device: Device, settings: Settings, now: datet
 
 
 async def serialise(
-    rows: list[Change], user: User, townships: list[str] | None, settings: Settings, now: datetime
+    rows: list[Change], user: User, townships: list[str] | None, settings: Settings
 ) -> list[dict[str, Any]]:
     by_type: dict[str, set[str]] = {}
     for row in rows:
@@ -226,15 +234,9 @@ async def serialise(
     loaded = {
         kind: await LOADERS[kind](ids, settings) for kind, ids in by_type.items() if kind in LOADERS
     }
-    this_week = week_of(now, settings.tz)
-    recent = {this_week, previous_week(this_week)}
     out: list[dict[str, Any]] = []
     for row in rows:
         entity = loaded.get(row.type, {}).get(row.entity_id)
-        if row.type == "coverage" and user.role == "doctor":
-            # Doctors get only this week's and last week's summaries (SPEC §6).
-            if row.entity_id.rpartition(":")[2] not in recent:
-                continue
         if row.type == "visit":
             out.append(_visit_change(row, entity, user, townships, settings))
             continue
