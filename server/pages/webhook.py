@@ -35,7 +35,7 @@ async def _township(request: Request) -> tuple[Caller | None, Township | None, R
 
 
 async def _page(
-    request: Request, caller: Caller, township: Township, **extra: object
+    request: Request, caller: Caller, township: Township, status: int = 0, **extra: object
 ) -> Response:
     deliveries = (
         await Delivery.filter(channel="webhook", reminder__user__township_id=township.code)
@@ -52,7 +52,7 @@ async def _page(
         "url_value": township.webhook_url or "",
         **extra,
     }
-    status = 422 if extra.get("error") else 200
+    status = status or (422 if extra.get("error") else 200)
     return render(request, "webhook.html", context, caller=caller, status_code=status)
 
 
@@ -72,7 +72,7 @@ async def webhook_submit(request: Request) -> Response:
     try:
         form = await checked_form(request, max_size=16 * 1024)
     except ApiError as exc:
-        return await _page(request, caller, township, error=exc.message)
+        return await _page(request, caller, township, status=exc.status, error=exc.message)
     if form.get("action") == "test":
         if not township.webhook_url:
             return await _page(request, caller, township, error="Set a webhook URL first.")
