@@ -19,12 +19,16 @@ from tortoise.contrib.starlette import RegisterTortoise
 from server.api import auth
 from server.api import coverage as coverage_api
 from server.api import flags as flags_api
+from server.api import push as push_api
+from server.api import reminders as reminders_api
 from server.api import sync as sync_api
 from server.api import visits
 from server.db import tortoise_config
 from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
 from server.openapi import openapi_json
 from server.pages import dashboard, session, village
+from server.pages import webhook as webhook_page
+from server.scheduler import ReminderScheduler
 from server.security import BodyLimit, SecurityHeaders
 from server.settings import Settings, load_settings
 
@@ -41,6 +45,13 @@ def routes() -> list[Route | Mount]:
         Route("/api/auth/login", auth.login, methods=["POST"]),
         Route("/api/auth/logout", auth.logout, methods=["POST"]),
         Route("/api/me", auth.me, methods=["GET"]),
+        # Reminders (SPEC §11)
+        Route("/api/push/key", push_api.public_key, methods=["GET"]),
+        Route("/api/push/subscribe", push_api.subscribe, methods=["POST"]),
+        Route("/api/push/unsubscribe", push_api.unsubscribe, methods=["POST"]),
+        Route("/api/reminders", reminders_api.list_reminders, methods=["GET"]),
+        Route("/api/reminders/{id}/read", reminders_api.mark_read, methods=["POST"]),
+        Route("/api/townships/{code}/webhook", reminders_api.put_webhook, methods=["PUT"]),
         Route("/api/sync/push", sync_api.push, methods=["POST"]),
         Route("/api/sync/pull", sync_api.pull, methods=["GET"]),
         Route("/api/visits/{id}", visits.visit_detail, methods=["GET"]),
@@ -55,6 +66,8 @@ def routes() -> list[Route | Mount]:
         Route("/login", session.login_page, methods=["GET"]),
         Route("/login", session.login_submit, methods=["POST"]),
         Route("/logout", session.logout_submit, methods=["POST"]),
+        Route("/township/{code}/webhook", webhook_page.webhook_page, methods=["GET"]),
+        Route("/township/{code}/webhook", webhook_page.webhook_submit, methods=["POST"]),
         Route("/township/{code}", dashboard.township_dashboard, methods=["GET"]),
         Route("/village/{code}", village.village_detail, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -69,7 +82,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            # The reminder scheduler (SPEC §11); CUNYI_SCHEDULER=0 turns it off (tests).
+            scheduler = ReminderScheduler(settings) if settings.scheduler else None
+            if scheduler is not None:
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    await scheduler.stop()
 
     app = Starlette(
         routes=routes(),
