@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.run --quick|--full` runs them and appends to bench/results.txt."""
