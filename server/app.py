@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from server.api import admin as admin_api
 from server.api import auth
 from server.api import coverage as coverage_api
 from server.api import flags as flags_api
@@ -45,6 +46,7 @@ def routes() -> list[Route | Mount]:
         Route("/api/auth/login", auth.login, methods=["POST"]),
         Route("/api/auth/logout", auth.logout, methods=["POST"]),
         Route("/api/me", auth.me, methods=["GET"]),
+        Route("/api/admin/import", admin_api.import_data, methods=["POST"]),
         # Reminders (SPEC §11)
         Route("/api/push/key", push_api.public_key, methods=["GET"]),
         Route("/api/push/subscribe", push_api.subscribe, methods=["POST"]),
