@@ -202,19 +202,21 @@ async function onPatch(v, patch) {
   try { await visits.updateVisit(editCtx(), v.id, patch); await loadData(); renderStatus(); requestBackgroundSync(); } catch (e) { showError(e); }
 }
 
+// Load the saved state before leaving the screen: the history it lands on (drawn by hashchange)
+// must already show the edit and the outbox count, never the values from before the save.
 async function onSaveVisit(v, patch) {
-  try { await visits.updateVisit(editCtx(), v.id, patch); location.hash = '#/history'; await afterEdit(); } catch (e) { showError(e); }
+  try { await visits.updateVisit(editCtx(), v.id, patch); await loadData(); location.hash = '#/history'; await afterEdit(); } catch (e) { showError(e); }
 }
 
 async function onDeleteVisit(v) {
-  try { await visits.deleteVisit(editCtx(), v.id); location.hash = '#/history'; await afterEdit(); } catch (e) { showError(e); }
+  try { await visits.deleteVisit(editCtx(), v.id); await loadData(); location.hash = '#/history'; await afterEdit(); } catch (e) { showError(e); }
 }
 
 async function onDiscardEdit(v) {
   if (!globalThis.confirm(t('visit.confirm_discard'))) return;
   await visits.discardEdit(editCtx(), v.id);
+  await loadData();
   location.hash = '#/history';
-  await refresh();
 }
 
 async function markRead(r) {

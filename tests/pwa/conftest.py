@@ -1,11 +1,10 @@
 """Browser tests: Debian's Chromium through Playwright's sync API, against a real `cunyi serve`
-on 127.0.0.1 with its own SQLite database, seeded with the test county of county.py."""
+on 127.0.0.1 with its own database (SQLite; CUNYI_TEST_DB=postgres: PostgreSQL), seeded with the test county of county.py."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import asyncio
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.live import CHROMIUM, CHROMIUM_ARGS, ROOT, LiveServer, live_server
+from tests.conftest import PG_ADMIN_URL, _pg, using_postgres
+from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server
 from tests.pwa.county import BUNDLE
 from tests.pwa.phone import Phone, ServerApi
 
 
 def seed_county(server: LiveServer, bundle: dict[str, Any]) -> None:
-    """`cunyi import` the bundle; until server/importer.py exists, the stand-in of seed.py."""
-    if (ROOT / "server" / "importer.py").exists():
-        server.import_bundle(bundle)
-        return
-    path = server.data_dir / "seed.json"
-    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "tests.pwa.seed", str(path)], env=server.env(),
-                   cwd=ROOT, check=True, timeout=120)
+    """`cunyi import` the bundle into the server's database (before it starts: nothing to race)."""
+    server.import_bundle(bundle)
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +38,24 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def database(tmp_path: Path) -> Iterator[str | None]:
+    """None (a SQLite file in the server's data directory), or with CUNYI_TEST_DB=postgres a
+    fresh PostgreSQL database for this one test."""
+    if not using_postgres():
+        yield None
+        return
+    name = f"cunyi_pwa_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def server(tmp_path: Path, database: str | None) -> Iterator[LiveServer]:
     data_dir = tmp_path / "server"
     data_dir.mkdir()
-    seed_county(LiveServer(data_dir=data_dir), BUNDLE)  # before it starts: nothing to race
-    with live_server(data_dir) as s:
+    seed_county(LiveServer(data_dir=data_dir, database_url=database), BUNDLE)
+    with live_server(data_dir, database_url=database) as s:
         yield s
 
 

@@ -114,8 +114,14 @@ class Phone:
         self.page.click(f"a.item[data-visit-id='{visit_id}']")
         expect(self.page.locator(f"form.visit[data-visit-id='{visit_id}']")).to_be_visible()
 
-    def edit_visit(self, visit_id: str, *, patients: int, services: list[str], notes: str) -> None:
+    def edit_visit(self, visit_id: str, *, patients: int, services: list[str], notes: str,
+                   started: str | None = None, ended: str | None = None) -> None:
+        """Edit on the visit screen; `started`/`ended` are local 'YYYY-MM-DDTHH:MM'."""
         self.open_visit(visit_id)
+        if started:
+            self.page.fill("#visit-started", started)
+        if ended:
+            self.page.fill("#visit-ended", ended)
         self.page.fill("#visit-patients", str(patients))
         self.page.dispatch_event("#visit-patients", "change")
         for tag in services:

@@ -35,11 +35,9 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once_back_online(
     wei.check_out()
     # Yesterday's full day at the clinic, logged late: times, patients, services and notes.
     day = yesterday()
-    wei.open_visit(duty)
-    wei.page.fill("#visit-started", f"{day}T08:00")
-    wei.page.fill("#visit-ended", f"{day}T16:30")
     wei.edit_visit(duty, patients=12, services=["bp_check", "chronic_followup"],
-                   notes="高血压随访三人，一人血压偏高，已嘱复诊。")
+                   notes="高血压随访三人，一人血压偏高，已嘱复诊。",
+                   started=f"{day}T08:00", ended=f"{day}T16:30")
     wei.delete_visit(mistake)
 
     expect(wei.page.locator("[data-testid=sync-error]")).to_have_text("没有网络")
