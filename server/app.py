@@ -27,7 +27,20 @@ from server.api import visits
 from server.db import tortoise_config
 from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
 from server.openapi import openapi_json
-from server.pages import dashboard, session, village
+from server.pages import (
+    assignments,
+    compliance,
+    county,
+    dashboard,
+    devices,
+    exemptions,
+    exports,
+    imports,
+    session,
+    users,
+    village,
+)
+from server.pages import flags as flag_pages
 from server.pages import webhook as webhook_page
 from server.scheduler import ReminderScheduler
 from server.security import BodyLimit, SecurityHeaders
@@ -72,6 +85,30 @@ def routes() -> list[Route | Mount]:
         Route("/township/{code}/webhook", webhook_page.webhook_submit, methods=["POST"]),
         Route("/township/{code}", dashboard.township_dashboard, methods=["GET"]),
         Route("/village/{code}", village.village_detail, methods=["GET"]),
+        Route("/township/{code}/compliance", compliance.doctor_compliance, methods=["GET"]),
+        Route("/township/{code}/flags", flag_pages.flag_queue, methods=["GET"]),
+        Route("/township/{code}/flags/{id}/resolve", flag_pages.resolve_submit, methods=["POST"]),
+        Route("/township/{code}/flags/{id}/dismiss", flag_pages.dismiss_submit, methods=["POST"]),
+        Route("/township/{code}/exemptions", exemptions.exemptions_page, methods=["GET"]),
+        Route("/township/{code}/exemptions", exemptions.create_exemption, methods=["POST"]),
+        Route(
+            "/township/{code}/exemptions/{id:int}/remove", exemptions.remove_exemption, methods=["POST"]
+        ),
+        Route("/township/{code}/users", users.users_page, methods=["GET"]),
+        Route("/township/{code}/users", users.create_user, methods=["POST"]),
+        Route("/township/{code}/users/{id}/password", users.reset_password, methods=["POST"]),
+        Route("/township/{code}/devices", devices.devices_page, methods=["GET"]),
+        Route("/township/{code}/devices/{id:int}/revoke", devices.revoke_submit, methods=["POST"]),
+        Route("/township/{code}/export.{format}", exports.township_export, methods=["GET"]),
+        Route("/county/", county.county_list, methods=["GET"]),
+        Route("/county/{code}", county.county_view, methods=["GET"]),
+        Route("/county/{code}/export.{format}", exports.county_export, methods=["GET"]),
+        Route("/import", imports.import_page, methods=["GET"]),
+        Route("/import", imports.import_submit, methods=["POST"]),
+        Route("/township/{code}/assignments", assignments.assignments_page, methods=["GET"]),
+        Route("/township/{code}/assignments", assignments.create_assignment, methods=["POST"]),
+        Route("/township/{code}/assignments/{id}/end", assignments.end_assignment, methods=["POST"]),
+        Route("/township/{code}/assignments/{id}/slots", assignments.change_slots, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         # The phone app (SPEC §9)
         Mount("/app", StaticFiles(directory=PWA_DIR, html=True), name="app"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 40
+MIN_LABEL_GAP = 48
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def rate_chart(points: list[tuple[str, float | None, bool]], every: int = 4) -> 
     for i, (week, rate, provisional) in enumerate(points):
         x = round(LEFT + i * step, 1)
         if i % every == 0 or i == len(points) - 1:
+            if chart.x_labels and x - chart.x_labels[-1][0] < MIN_LABEL_GAP:
+                chart.x_labels.pop()  # the newest week's label wins over a crowded neighbour
             chart.x_labels.append((x, week[5:]))
         if rate is None:
             continue

@@ -171,3 +171,25 @@ async def test_import_is_for_admins_and_needs_csrf(client: httpx.AsyncClient) ->
 
     assert as_supervisor.status_code == 403
     assert without_csrf.status_code == 403
+
+
+def test_chart_labels_do_not_crowd_the_newest_week() -> None:
+    from server.pages.chart import MIN_LABEL_GAP, rate_chart
+
+    weeks = [f"2026-W{n:02d}" for n in range(24, 50)]
+    chart = rate_chart([(w, 0.5, False) for w in weeks])
+
+    xs = [x for x, _ in chart.x_labels]
+    assert chart.x_labels[-1][1] == "W49"
+    assert all(b - a >= MIN_LABEL_GAP for a, b in zip(xs, xs[1:], strict=False))
+    assert len(chart.dots) == 26
+
+
+def test_chart_leaves_out_weeks_without_a_rate() -> None:
+    from server.pages.chart import rate_chart
+
+    chart = rate_chart([("2026-W47", 1.0, False), ("2026-W48", None, False), ("2026-W49", 0.0, True)])
+
+    assert [d.label for d in chart.dots] == ["2026-W47", "2026-W49"]
+    assert chart.dots[-1].provisional
+    assert chart.dots[0].y < chart.dots[1].y  # 100% is drawn above 0%
