@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.app_shell_size import BUDGET_BYTES, gzipped_size, precached_files  # noqa: E402
 from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server  # noqa: E402
-from tests.pwa.conftest import seed_county  # noqa: E402
 from tests.pwa.county import BUNDLE, WEI  # noqa: E402
 from tests.pwa.phone import Phone  # noqa: E402
 
@@ -29,7 +28,7 @@ def offline_reload_ms(reloads: int) -> list[float]:
 
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmp:
         data_dir = Path(tmp)
-        seed_county(LiveServer(data_dir=data_dir), BUNDLE)
+        LiveServer(data_dir=data_dir).import_bundle(BUNDLE)
         with live_server(data_dir) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
