@@ -24,7 +24,7 @@ from server.changes import ChangeNote, append_changes
 from server.import_checks import Existing, check_bundle, read_values
 from server.models import Assignment, County, Exemption, Township, User, Village
 from server.passwords import hash_password
-from server.recompute import recompute
+from server.recompute import recompute_notes
 from server.settings import MAX_IMPORT_BYTES, Settings
 from sync.weeks import local_date, week_monday, week_of_date
 
@@ -238,7 +238,10 @@ async def apply_checked(
         await _upsert(Exemption, exemptions, ["village_id", "week"], ["reason"], conn, progress)
         notes.extend(await _exemption_notes(changed_exemptions, conn))
         if touched:
-            await recompute(sorted(touched), cause="import", settings=settings, connection=conn)
+            coverage = await recompute_notes(
+                sorted(touched), cause="import", settings=settings, connection=conn, now=now
+            )
+            notes.extend(coverage.notes)
         # Last, so change rows are numbered in commit order (see server/changes.py).
         await append_changes(notes, conn)
     return counts
