@@ -242,8 +242,8 @@ async def weekly_supervisor_drafts(
 async def nudge_drafts(
     doctors: list[User], week: str, settings: Settings, now: datetime
 ) -> list[Draft]:
-    # Judged as of Thursday 18:00 even when made later (a server catching up on Saturday), so a
-    # doctor on pace then is not nudged for a Friday that was never planned to be the last day.
+    # Judged as of Thursday 18:00 even when made later (a server catching up on Saturday): the
+    # nudge is Thursday's, and a doctor on pace on Thursday evening gets none.
     as_of = min(now, due_at(week, "nudge", settings.tz))
     held = await assignments_of(d.id for d in doctors)
     visits: defaultdict[str, list[Visit]] = defaultdict(list)

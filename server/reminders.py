@@ -23,7 +23,7 @@ from server.models import Delivery, PushSubscription, Reminder, Township
 from server.reminder_content import Draft, drafts_for
 from server.settings import Settings
 from sync.pace import DUE, ReminderKind, due_at, due_kinds
-from sync.weeks import parse_week, week_end, week_of
+from sync.weeks import parse_week, week_end
 
 
 @dataclass
@@ -162,7 +162,3 @@ async def show_drafts(settings: Settings, week: str, kinds: list[ReminderKind], 
             print(f"({len(existing)} {kind} reminders of {week} already exist)")
     print(f"{week}: would make {total} reminders (dry run: nothing written or sent).")
     return 0
-
-
-def current_week(settings: Settings, now: datetime | None = None) -> str:
-    return week_of(now or now_utc(), settings.tz)
