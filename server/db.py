@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tortoise import Tortoise
@@ -29,11 +32,32 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 async def upgrade_schema(database_url: str) -> None:
     """Apply every migration not yet applied; a database made by an older version is upgraded."""
     config = tortoise_config(database_url)
-    if config["connections"]["default"].startswith("postgres"):
-        await _migrate_under_pg_lock(config)
-    else:
-        await migrate(config=config)
-    await Tortoise.close_connections()
+    try:
+        if config["connections"]["default"].startswith("postgres"):
+            await _migrate_under_pg_lock(config)
+        else:
+            with _sqlite_migration_lock(config["connections"]["default"]):
+                await migrate(config=config)
+    finally:
+        # Also on failure: an open aiosqlite connection's thread would keep the command alive.
+        await Tortoise.close_connections()
+
+
+@contextmanager
+def _sqlite_migration_lock(url: str) -> Iterator[None]:
+    # Two commands started at once on a new SQLite file would both create the tables ("table
+    # already exists"): an exclusive flock on a file beside the database serialises them. SQLite
+    # is one host by nature, so a local lock file is enough here.
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 async def _migrate_under_pg_lock(config: dict[str, Any]) -> None:

@@ -72,19 +72,28 @@ def vapid_public_key_of(pem: str) -> str:
 
 
 def _kept_keys(data_dir: Path) -> dict[str, str]:
-    """Read the keys file, making it (mode 0600) on first start; O_EXCL lets only one process write it."""
+    """Read the keys file, making it (mode 0600) on first start. The keys are written to a private
+    temporary file and linked into place, so of several processes starting at once exactly one
+    wins and none ever reads a half-written file. Several hosts must share the keys through the
+    environment instead (README: Deployment on PostgreSQL)."""
     path = data_dir / "keys.json"
     if not path.exists():
         pem, _ = _make_vapid_keys()
         keys = {"secret_key": secrets.token_urlsafe(48), "vapid_private_key": pem}
+        temporary = data_dir / f".keys.{os.getpid()}.{secrets.token_hex(4)}.json"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(keys, f)
+            f.flush()
+            os.fsync(f.fileno())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(temporary, path)
         except FileExistsError:
             pass
         else:
-            with os.fdopen(fd, "w") as f:
-                json.dump(keys, f)
             return keys
+        finally:
+            temporary.unlink()
     return dict(json.loads(path.read_text()))
 
 

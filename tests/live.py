@@ -33,6 +33,7 @@ class LiveServer:
     database_url: str | None = None
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,7 +68,8 @@ class LiveServer:
     def start(self, timeout: float = 30) -> None:
         log = open(self.data_dir / "server.log", "ab")
         self.process = subprocess.Popen(
-            [CUNYI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [CUNYI, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            + (["--workers", str(self.workers)] if self.workers > 1 else []),
             env=self.env(),
             cwd=ROOT,
             stdout=log,
