@@ -220,7 +220,9 @@ async def record_sync(user: User, device: Device, settings: Settings, now: datet
         await Device.filter(id=device.id).using_db(conn).update(last_pull_at=now)
         await User.filter(id=user.id).using_db(conn).update(last_sync_at=now)
         if user.role == "doctor":
-            await recompute.on_doctor_synced(user.id, previous, settings=settings, connection=conn)
+            await recompute.on_doctor_synced(
+                user.id, previous, settings=settings, connection=conn, now=now
+            )
     user.last_sync_at = now
     device.last_pull_at = now
 

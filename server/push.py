@@ -41,7 +41,9 @@ from sync.records import check_pushed_visit as check_visit
 from sync.weeks import local_date, week_of
 
 MAX_RECORDS = 500  # SPEC §6; the 1 MiB limit is enforced while reading the body (server/http.py)
-DOCTOR_LOCK = 4513  # pg_advisory_xact_lock(4513, hashtext(doctor)): one push per doctor at a time
+# pg_advisory_xact_lock(4514, hashtext(doctor)): one push per doctor at a time. Lock order in a
+# push: doctor, then village-weeks (server.recompute, 4513), then the change log (4512) last.
+DOCTOR_LOCK = 4514
 VISIT_COLUMNS = (
     "doctor_id village_id kind started_at ended_at local_date week patients_seen services notes "
     "location flags deleted dismissed dismiss_reason overlap_resolved rev hlc device_id "
@@ -151,13 +153,18 @@ async def apply_push(
         # The first write: on SQLite it takes the write lock before anything is read.
         status = {"status_at": now, **envelope.status} if envelope.status else {}
         await Device.filter(id=device.id).using_db(conn).update(last_push_at=now, **status)
-        results = await _apply_records(user, envelope, now, settings, conn)
         previous_sync_at = user.last_sync_at
+        # Synced as of this push before coverage is computed, so its weeks may already be final.
         await User.filter(id=user.id).using_db(conn).update(last_sync_at=now)
-        await recompute.on_doctor_synced(
-            user.id, previous_sync_at, settings=settings, connection=conn
+        results = await _apply_records(user, envelope, now, settings, conn)
+        coverage = await recompute.recompute_notes(
+            results.touched, cause=PUSH_CAUSE, settings=settings, connection=conn, now=now
         )
-        await append_changes(results.notes, connection=conn)
+        await recompute.on_doctor_synced(
+            user.id, previous_sync_at, settings=settings, connection=conn, now=now
+        )
+        # The last step: nothing may take a village-week lock once the change log's is held.
+        await append_changes(results.notes + coverage.notes, connection=conn)
     user.last_sync_at = now
     device.last_push_at = now
     return {"server_time": now.astimezone(UTC).isoformat(), "results": results.body}
@@ -167,6 +174,7 @@ async def apply_push(
 class _Applied:
     body: list[dict[str, Any]]
     notes: list[ChangeNote]
+    touched: set[tuple[str, str]]
 
 
 async def _apply_records(
@@ -242,8 +250,6 @@ async def _apply_records(
 
     await _write(batch, changed, partners, conn)
     touched, notes = _touched_and_notes(user, changed, partners, batch, settings)
-    if touched:
-        await recompute.recompute(touched, cause=PUSH_CAUSE, settings=settings, connection=conn)
 
     for result, vid in zip(body, visit_ids, strict=True):
         work = batch.work.get(vid) if vid else None
@@ -257,6 +263,7 @@ async def _apply_records(
     return _Applied(
         [{k: r[k] for k in ("id", "status", "rev", "flags", "errors", "record")} for r in body],
         notes,
+        touched,
     )
 
 
