@@ -29,7 +29,7 @@ export const APP_VERSION = '0.1.0';
 const store = defaultDatabase();
 const app = {
   session: null, deviceId: null, clock: null, tz: DEFAULT_TZ,
-  data: { villages: new Map(), assignments: [], coverage: [], exemptions: [], reminders: [], synced: [], local: [] },
+  data: { townships: new Map(), villages: new Map(), assignments: [], coverage: [], exemptions: [], reminders: [], synced: [], local: [] },
   waiting: 0, rejected: 0, status: {}, notices: [], readIds: new Set(),
   ui: { selected: 0, loginError: '', busy: false, locating: false, push: 'unsupported', subscribed: false, storage: null },
 };
@@ -45,8 +45,9 @@ const editCtx = () => ({ store, clock: app.clock, user: me(), tz: app.tz, now })
 
 async function loadData() {
   const all = async (type) => (await replica.recordsOfType(type, store)).map((r) => ({ id: r.id, rev: r.rev, ...r.data }));
-  const [villages, assignments, coverage, exemptions, reminders] = await Promise.all(
-    ['village', 'assignment', 'coverage', 'exemption', 'reminder'].map(all));
+  const [townships, villages, assignments, coverage, exemptions, reminders] = await Promise.all(
+    ['township', 'village', 'assignment', 'coverage', 'exemption', 'reminder'].map(all));
+  app.data.townships = new Map(townships.map((x) => [x.code || x.id, x]));
   app.data.villages = new Map(villages.map((v) => [v.code || v.id, { ...v, code: v.code || v.id }]));
   app.data.assignments = assignments.map((a) => ({ ...a, id: a.id }));
   Object.assign(app.data, { coverage, exemptions, reminders });
@@ -114,7 +115,7 @@ function screen() {
       return inboxScreen({ ...common, reminders: app.data.reminders, readIds: app.readIds, onRead: markRead });
     case 'me':
       return meScreen({
-        ...common, user: me(), waiting: app.waiting, rejected: app.rejected, status: app.status, deviceId: app.deviceId,
+        ...common, user: { ...me(), township_name: app.data.townships.get(me().township)?.name }, waiting: app.waiting, rejected: app.rejected, status: app.status, deviceId: app.deviceId,
         version: APP_VERSION, push: app.ui.push, subscribed: app.ui.subscribed, storage: app.ui.storage,
         ios: /iPhone|iPad/.test(navigator.userAgent),
         onLanguage: switchLanguage, onSync: syncNow, onSignOut, onEnableReminders, onDisableReminders,
@@ -339,7 +340,8 @@ async function start() {
     onChange: () => refresh(),
     onSignedOut: () => signedOutBy401(),
   });
-  window.addEventListener('hashchange', () => render());
+  // A new screen starts at its top, not at the scroll position of the one before.
+  window.addEventListener('hashchange', () => { render(); window.scrollTo(0, 0); });
   // A tapped reminder on a browser whose worker cannot navigate pages itself.
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data?.type === 'cunyi-open' && e.data.url) location.href = e.data.url;

@@ -1,4 +1,6 @@
 // Strings and local date formats: t(key, params) over pwa/i18n/<lang>.json; Chinese first.
+import { addDays, weekMonday } from './time.js';
+
 export const LANGUAGES = ['zh-CN', 'en'];
 const KEY = 'cunyi.lang';
 let lang = 'zh-CN';
@@ -37,4 +39,10 @@ const toDate = (x) => (x instanceof Date ? x : new Date(typeof x === 'string' &&
 /** 11月18日 周三 / Wed, Nov 18 — for a plain date 'YYYY-MM-DD' pass tz 'UTC'. */
 export const formatDate = (x, tz) => fmt(tz, { month: 'short', day: 'numeric', weekday: 'short' }).format(toDate(x));
 export const formatTime = (x, tz) => fmt(tz, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(toDate(x));
+/** 11月30日–12月6日 / Nov 30 – Dec 6: a week as doctors say it (they don't count ISO weeks). */
+export function formatWeek(week) {
+  const monday = weekMonday(week);
+  const f = fmt('UTC', { month: 'short', day: 'numeric' });
+  return `${f.format(toDate(monday))}${lang === 'en' ? ' – ' : '–'}${f.format(toDate(addDays(monday, 6)))}`;
+}
 export const formatDateTime = (x, tz) => fmt(tz, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(toDate(x));

@@ -1,9 +1,14 @@
 // History by week: every own visit, newest first, with its sync state; tap to edit.
-import { formatDate, formatTime, t } from '../i18n.js';
+import { formatDate, formatTime, formatWeek, t } from '../i18n.js';
 import { weekOf } from '../time.js';
 import { h } from './dom.js';
 
-const hours = (v) => (v.ended_at ? ((Date.parse(v.ended_at) - Date.parse(v.started_at)) / 3600000).toFixed(1) : null);
+// "8.5 小时", or "25 分钟" under an hour (a quick visit must not read "0.0 小时").
+function duration(v) {
+  if (!v.ended_at) return '';
+  const minutes = Math.round((Date.parse(v.ended_at) - Date.parse(v.started_at)) / 60000);
+  return minutes < 60 ? t('visit.minutes', { m: minutes }) : t('visit.hours', { h: (minutes / 60).toFixed(1) });
+}
 
 export function visitItem(v, ctx) {
   const state = v.state === 'synced' ? null : h('span', { class: `chip state-${v.state}` }, t(`state.${v.state}`));
@@ -15,7 +20,7 @@ export function visitItem(v, ctx) {
         h('span', { class: 'muted' }, t(`kind.${v.kind}`))),
       h('div', { class: 'row small' },
         h('span', {}, `${formatDate(v.started_at, ctx.tz)} ${formatTime(v.started_at, ctx.tz)}–${v.ended_at ? formatTime(v.ended_at, ctx.tz) : t('visit.ongoing')}`),
-        h('span', {}, hours(v) ? t('visit.hours', { h: hours(v) }) : '', ' · ', t('visit.patients_n', { n: v.patients_seen ?? 0 }))),
+        h('span', {}, v.ended_at ? [duration(v), ' · '] : null, t('visit.patients_n', { n: v.patients_seen ?? 0 }))),
       state || flags.length ? h('div', { class: 'chips' }, state, flags) : null));
 }
 
@@ -31,7 +36,7 @@ export function historyScreen(ctx) {
   const main = h('div', { class: 'screen history' },
     h('h2', {}, t('history.title')),
     sorted.length ? sorted.map(([week, list]) => h('section', { 'data-week': week },
-      h('h3', {}, t('history.week', { week, n: list.filter((v) => !v.deleted).length })),
+      h('h3', {}, t('history.week', { week: formatWeek(week), n: list.filter((v) => !v.deleted).length })),
       h('ul', { class: 'list' }, list.sort((a, b) => b.started_at.localeCompare(a.started_at)).map((v) => visitItem(v, ctx)))))
       : h('p', { class: 'muted' }, t('history.empty')));
   return { main };

@@ -1,6 +1,6 @@
 // The reminder inbox (SPEC §11): every reminder also arrives in the pull, so it shows here even
 // on phones that cannot receive Web Push.
-import { formatDateTime, t } from '../i18n.js';
+import { formatDateTime, formatWeek, t } from '../i18n.js';
 import { h } from './dom.js';
 
 export function inboxScreen(ctx) {
@@ -12,7 +12,7 @@ export function inboxScreen(ctx) {
       return h('li', {},
         h('details', { class: `item reminder${unread ? ' unread' : ''}`, 'data-reminder-id': r.id,
           ontoggle: (e) => { if (e.currentTarget.open && unread) ctx.onRead(r); } },
-        h('summary', {}, h('strong', {}, r.title), h('div', { class: 'muted small' }, r.created_at ? formatDateTime(r.created_at, ctx.tz) : '', r.week ? ` · ${r.week}` : '')),
+        h('summary', {}, h('strong', {}, r.title), h('div', { class: 'muted small' }, r.created_at ? formatDateTime(r.created_at, ctx.tz) : '', r.week ? ` · ${formatWeek(r.week)}` : '')),
         h('p', { class: 'body' }, r.body)));
     })) : h('p', { class: 'muted' }, t('inbox.empty')));
   return { main };

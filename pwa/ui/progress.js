@@ -9,7 +9,7 @@ export function progressCard(village, row) {
   return h('li', { class: `card progress status-${row.status}`, 'data-testid': `progress-${village.code}`, 'data-status': row.status },
     h('div', { class: 'row' },
       h('strong', {}, village.name),
-      h('span', { class: `chip status-${row.status}` }, t(`status.${row.status}`))),
+      h('span', { class: `chip status-${row.status}${row.provisional ? ' provisional' : ''}` }, t(`status.${row.status}`))),
     lines.map((l) => h('div', { class: 'count' }, l)),
     h('div', { class: 'muted small' },
       row.provisional ? t('progress.provisional') : t('progress.final'),

@@ -1,6 +1,6 @@
 // Today: the visit in progress (or where to check in), this week's progress, today's visits.
 // The primary action — 签到 / 签退, 开始巡诊 / 结束巡诊 — is the big button at the bottom.
-import { formatTime, t } from '../i18n.js';
+import { formatTime, formatWeek, t } from '../i18n.js';
 import { MAX_NOTES } from '../visits.js';
 import { h } from './dom.js';
 import { progressCard } from './progress.js';
@@ -45,7 +45,7 @@ export function todayScreen(ctx) {
   const main = h('div', { class: 'screen today' },
     h('h2', {}, t('today.title'), h('span', { class: 'muted small' }, ` ${ctx.dateLabel}`)),
     open ? openCard(ctx, open) : chooser(ctx),
-    h('h3', {}, t('today.week', { week: ctx.week })),
+    h('h3', {}, t('today.week', { week: formatWeek(ctx.week) })),
     ctx.progress.length
       ? h('ul', { class: 'cards' }, ctx.progress.map(({ village, row }) => progressCard(village, row)))
       : h('p', { class: 'muted' }, t('today.no_progress')),

@@ -4,7 +4,9 @@ side of the story, read through the API as any client would."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +167,10 @@ class Phone:
         return [str(a.get_attribute("data-visit-id")) for a in self.page.locator("a.item").all()]
 
     def screenshot(self, name: str) -> Path:
+        """What the doctor sees: the 360×740 viewport (a full-page shot misplaces the fixed footer)."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path))
         return path
 
 
@@ -213,6 +216,23 @@ class ServerApi:
             if c["type"] == "visit" and c["rev"] >= latest.get(c["id"], {"rev": -1})["rev"]:
                 latest[c["id"]] = c
         return latest
+
+    def push_visits(self, token: str, visits: list[dict[str, Any]], device_id: str = "pytest-desk") -> None:
+        """Push new visits (the `data` of SPEC §6 records) as another of the doctor's phones would."""
+        now = datetime.now(UTC)
+        ms = int(now.timestamp() * 1000)
+        records = [
+            {"type": "visit", "id": str(uuid.uuid4()), "change_id": str(uuid.uuid4()), "base_rev": 0,
+             "hlc": f"{ms:015d}-{i:05d}-{device_id}", "deleted": False,
+             "data": {"patients_seen": 0, "services": [], "notes": "", "location": None, **v}}
+            for i, v in enumerate(visits)
+        ]
+        response = httpx.post(f"{self.base_url}/api/sync/push",
+                              headers={"Authorization": f"Bearer {token}"},
+                              json={"device_id": device_id, "device_time": now.isoformat(),
+                                    "records": records})
+        assert response.status_code == 200, response.text
+        assert {r["status"] for r in response.json()["results"]} == {"applied"}, response.text
 
     def visit(self, token: str, visit_id: str) -> dict[str, Any]:
         response = httpx.get(f"{self.base_url}/api/visits/{visit_id}",
