@@ -25,7 +25,14 @@ from server.api import reminders as reminders_api
 from server.api import sync as sync_api
 from server.api import visits
 from server.db import tortoise_config
-from server.errors import ApiError, api_error_handler, http_error_handler, server_error_handler
+from server.errors import (
+    ApiError,
+    api_error_handler,
+    database_error_classes,
+    database_error_handler,
+    http_error_handler,
+    server_error_handler,
+)
 from server.openapi import openapi_json
 from server.pages import (
     assignments,
@@ -149,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_error_handler,
+            **{cls: database_error_handler for cls in database_error_classes()},
             Exception: server_error_handler,
         },
         lifespan=lifespan,
