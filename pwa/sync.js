@@ -69,6 +69,7 @@ export function createSync({
   now = () => Date.now(), random = Math.random,
 }) {
   let inflight = null;
+  let again = false; // a run was asked for while one was in flight
   let status = null;
 
   async function loadStatus() {
@@ -197,12 +198,23 @@ export function createSync({
 
   return {
     status: loadStatus,
-    /** Push then pull. Automatic runs wait out the backoff; `manual` ones (the button) do not. */
+    /**
+     * Push then pull. Automatic runs wait out the backoff; `manual` ones (the button) do not.
+     * A run asked for while one is in flight (the doctor checked out while the check-in was being
+     * pushed) gets one more pass once it ends, so that edit does not wait for the next timer.
+     */
     async run({ manual = false } = {}) {
-      if (inflight) return inflight;
+      if (inflight) { again = true; return inflight; }
       const s = await loadStatus();
       if (!manual && s.next_attempt_at && now() < s.next_attempt_at) return s;
-      inflight = attempt().finally(() => { inflight = null; });
+      inflight = (async () => {
+        let result;
+        do {
+          again = false;
+          result = await attempt();
+        } while (again && !result?.last_error);
+        return result;
+      })().finally(() => { inflight = null; again = false; });
       return inflight;
     },
   };

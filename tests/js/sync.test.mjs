@@ -236,6 +236,34 @@ test('an edit made while its push was in flight stays and is rebased', async () 
   assert.ok(calls.length >= 1);
 });
 
+test('an edit queued while a push is in flight goes out in a second pass, not at the next timer', async () => {
+  let store;
+  let sync;
+  let second = null;
+  const setupResult = setup({
+    '/sync/push': async (body) => {
+      if (!second) {
+        // checked out while the check-in was on its way; the app asks for a sync, as it does after every edit
+        const a = body.records[0];
+        await outbox.enqueue({ ...a, owner: 'doc-wei', change_id: crypto.randomUUID(), data: { ...a.data, ended_at: '2026-11-18T17:00:00+08:00' } }, store);
+        second = sync.run();
+      }
+      return { status: 200, body: { results: body.records.map((r) => result(r, 'applied', { rev: pushedRecords(setupResult.calls).length })) } };
+    },
+  });
+  ({ store, sync } = setupResult);
+  const a = await queueVisit(store, { data: { village: VILLAGE, kind: 'duty', started_at: '2026-11-18T08:00:00+08:00', ended_at: null, patients_seen: 0, services: [], notes: '', location: null } });
+
+  await sync.run();
+  await second;
+
+  const pushes = pushedRecords(setupResult.calls);
+  assert.equal(pushes.length, 2);
+  assert.equal(pushes[1][0].data.ended_at, '2026-11-18T17:00:00+08:00');
+  assert.equal(pushes[1][0].base_rev, 1);
+  assert.equal(await outbox.get(a.id, store), undefined);
+});
+
 test('pull loops while more and saves the cursor', async () => {
   const pages = {
     '': { changes: [{ type: 'village', id: VILLAGE, rev: 1, deleted: false, data: { code: VILLAGE, name: '小东江村' } }], cursor: 'p1', more: true },

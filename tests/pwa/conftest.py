@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,12 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def admin_sql(sql: str) -> None:
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _pg(sql)).result()
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str | None]:
     """None (a SQLite file in the server's data directory), or with CUNYI_TEST_DB=postgres a
@@ -45,9 +52,9 @@ def database(tmp_path: Path) -> Iterator[str | None]:
         yield None
         return
     name = f"cunyi_pwa_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    admin_sql(f'CREATE DATABASE "{name}"')
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
