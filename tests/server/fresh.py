@@ -4,16 +4,17 @@ test world seeded into them from the test process."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from tortoise import Tortoise
-
-from server.db import tortoise_config
 from tests.conftest import PG_ADMIN_URL, _pg, using_postgres
-from tests.world import World, make_world
+from tests.live import ROOT
 
 
 @contextmanager
@@ -41,10 +42,46 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
         yield sqlite_url(tmp_path / "fresh.sqlite3")
 
 
-async def seed_world(database_url: str) -> World:
-    """make_world() in a database a live server uses (its schema already made)."""
-    await Tortoise.init(config=tortoise_config(database_url))
+@dataclass(frozen=True)
+class Phones:
+    """The sign-in phones of tests/world.py's people, as seeded by seed_world()."""
+
+    doctor: str
+    patrol_doctor: str
+    supervisor: str
+    admin: str
+
+
+_SEED = """
+import asyncio, json, sys
+from tortoise import Tortoise
+from server.db import tortoise_config
+from tests.world import make_world
+
+async def main(url):
+    await Tortoise.init(config=tortoise_config(url))
     try:
-        return await make_world()
+        w = await make_world()
     finally:
         await Tortoise.close_connections()
+    print(json.dumps({"doctor": w.doctor.phone, "patrol_doctor": w.patrol_doctor.phone,
+                      "supervisor": w.supervisor.phone, "admin": w.admin.phone}))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def seed_world(database_url: str) -> Phones:
+    """make_world() in the database a live server uses (its schema already made). It runs in a
+    child process: Tortoise keeps per-dialect state in its models, so one test process cannot
+    switch between SQLite and PostgreSQL."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SEED, database_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"seeding the test world failed:\n{result.stderr[-3000:]}")
+    return Phones(**json.loads(result.stdout))

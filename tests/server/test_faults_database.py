@@ -57,10 +57,10 @@ def running(tmp_path: Path) -> Iterator[tuple[LiveServer, str, dict[str, str]]]:
         server = LiveServer(data_dir=tmp_path, database_url=url)
         server.start(timeout=60)
         try:
-            world = asyncio.run(seed_world(url))
+            world = seed_world(url)
             response = httpx.post(
                 f"{server.url}/api/auth/login",
-                json={"phone": world.doctor.phone, "password": PASSWORD, "device_id": "phone-1"},
+                json={"phone": world.doctor, "password": PASSWORD, "device_id": "phone-1"},
                 timeout=30,
             )
             assert response.status_code == 200, response.text

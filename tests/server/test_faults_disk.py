@@ -4,7 +4,6 @@ stored; once the fault is gone, the phone's retry stores every record exactly on
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -70,8 +69,8 @@ def test_a_push_on_a_full_disk_gets_507_and_is_stored_exactly_once_after_space_i
         (tmp_path / "data").mkdir()
         server.start(timeout=60)
         try:
-            world = asyncio.run(seed_world(server.database_url or ""))
-            headers = sign_in(server, world.doctor.phone)
+            world = seed_world(server.database_url or "")
+            headers = sign_in(server, world.doctor)
             first = [visit() for _ in range(3)]
             waiting = [visit(notes="血压随访，" * 40) for _ in range(500)]
             with httpx.Client(base_url=server.url, headers=headers, timeout=60) as phone:
@@ -106,8 +105,8 @@ def test_a_push_to_a_read_only_database_gets_503_and_is_stored_exactly_once_afte
     writable = LiveServer(data_dir=tmp_path, database_url=sqlite_url(database))
     writable.start(timeout=60)
     try:
-        world = asyncio.run(seed_world(sqlite_url(database)))
-        headers = sign_in(writable, world.doctor.phone)
+        world = seed_world(sqlite_url(database))
+        headers = sign_in(writable, world.doctor)
         first = [visit() for _ in range(2)]
         assert (
             httpx.post(

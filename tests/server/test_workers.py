@@ -69,12 +69,12 @@ def test_four_workers_on_a_fresh_postgres_database_share_sign_ins_and_revocation
         try:
             workers = worker_pids(server)
             applied = asyncio.run(migrations_applied(url))
-            world = asyncio.run(seed_world(url))
+            world = seed_world(url)
 
             async def scenario() -> tuple[list[int], list[int], list[int]]:
                 async with httpx.AsyncClient(base_url=server.url, timeout=10) as c:
                     tokens = await asyncio.gather(
-                        *(sign_in(c, world.doctor.phone, f"phone-{i}") for i in range(3))
+                        *(sign_in(c, world.doctor, f"phone-{i}") for i in range(3))
                     )
                     kept = await statuses_of_me(server.url, tokens[0], 12)
                     revoked_token = tokens[1]
