@@ -5,7 +5,13 @@ inserted but become visible when its transaction commits, so a reader could see 
 10 is still uncommitted, move its cursor past 10 and never see it. Every writer therefore appends
 its change rows as the LAST step of its transaction, under a transaction-scoped advisory lock
 that is held until commit: change rows are numbered in commit order, and any seq a reader can see
-has every smaller seq already committed. On SQLite writers are serialised by the database itself.
+has every smaller seq already committed. PostgreSQL makes a commit visible before it releases
+the transaction's locks, so the next writer's seq can only be seen after this one's.
+tests/server/test_pull_concurrency.py fails without this lock (checked by removing it).
+
+Lock order, to never deadlock: a writer takes its other advisory locks (a doctor's pushes 4514,
+village-weeks 4513) BEFORE this one, and nothing after it. On SQLite writers are serialised by
+the database itself.
 """
 
 from __future__ import annotations
