@@ -87,6 +87,8 @@ class Phone:
         page.fill("#login-password", password)
         page.click("#login-submit")
         expect(page.locator("body")).to_have_attribute("data-screen", "today")
+        # The first sync brings the doctor's villages and assignments: from then on, no network needed.
+        expect(page.locator("[data-testid=last-sync]")).to_be_visible()
 
     def tap(self, action: str) -> None:
         self.page.click(f"[data-action={action}]")
