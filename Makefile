@@ -23,6 +23,8 @@ run: setup
 # Debian's Chromium for the browser tests (never `playwright install`: it needs the internet).
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@# A Chinese font, or the browser tests' screenshots show boxes instead of 村医.
+	@fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null)
 
 # The local PostgreSQL server the suite runs against a second time.
 postgres:
