@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 PASSWORD = "村医-测试-2026"
-WEI = {"id": "doc-1", "name": "韦医生", "phone": "13800000004"}  # rostered at 古鼎村, patrols 新国村
-QIN = {"id": "doc-2", "name": "覃医生", "phone": "13800000005"}  # patrol doctor with fixed slots
-GUDING = {"code": "450225100201", "name": "古鼎村", "lat": 25.0681, "lon": 109.2563}
-XINGUO = {"code": "450225100202", "name": "新国村", "lat": 25.0912, "lon": 109.2211}
+WEI: dict[str, str] = {"id": "doc-1", "name": "韦医生", "phone": "13800000004"}  # rostered at 古鼎村, patrols 新国村
+QIN: dict[str, str] = {"id": "doc-2", "name": "覃医生", "phone": "13800000005"}  # patrol doctor with fixed slots
+GUDING: dict[str, Any] = {"code": "450225100201", "name": "古鼎村", "lat": 25.0681, "lon": 109.2563}
+XINGUO: dict[str, Any] = {"code": "450225100202", "name": "新国村", "lat": 25.0912, "lon": 109.2211}
 
 BUNDLE: dict[str, Any] = {
     "counties": [{"code": "450225", "name": "融水苗族自治县"}],
