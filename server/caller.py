@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,8 @@ from server.errors import ApiError
 from server.models import AuthToken, Device, Township, User, Village
 from server.tokens import user_for_token
 
+VILLAGE_CODE = re.compile(r"[0-9]{12}")  # SPEC §3: administrative village, 12 digits
+TOWNSHIP_CODE = re.compile(r"[0-9]{9}")
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is bookkeeping: don't write it on every request
 
 
@@ -48,7 +51,9 @@ class Caller:
             raise ApiError(403, "forbidden", f"Township {code} is outside your scope.")
 
     async def require_village(self, code: str) -> Village:
-        village = await Village.get_or_none(code=code)
+        # A code of the wrong shape is unknown; asked of the database, Tortoise would raise a
+        # ValidationError on its length (a 500).
+        village = await Village.get_or_none(code=code) if VILLAGE_CODE.fullmatch(code) else None
         if village is None:
             raise ApiError(404, "not_found", f"Unknown village {code}.")
         await self.require_township(village.township_id)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from server import openapi
 from server.caller import api_caller
 from server.errors import ApiError
 from server.flags import dismiss_visit, resolve_overlap
-from server.http import read_json_object
+from server.http import path_uuid, read_json_object
 from server.models import Visit
 
 
@@ -32,7 +32,7 @@ async def resolve(request: Request) -> JSONResponse:
             "'counting' must list the ids of the visits that count.",
             [{"field": "counting", "code": "required"}],
         )
-    visit_id = request.path_params["id"]
+    visit_id = path_uuid(request)
     await resolve_overlap(
         visit_id, counting, actor=caller.user, settings=request.app.state.settings
     )
@@ -44,7 +44,7 @@ async def dismiss(request: Request) -> JSONResponse:
     caller.require("supervisor", "admin")
     body = await read_json_object(request, limit=64 * 1024)
     reason = body.get("reason")
-    visit_id = request.path_params["id"]
+    visit_id = path_uuid(request)
     await dismiss_visit(
         visit_id,
         reason if isinstance(reason, str) else "",

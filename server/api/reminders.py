@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from tortoise.transactions import in_transaction
 
 from server import openapi
-from server.caller import api_caller
+from server.caller import TOWNSHIP_CODE, api_caller
 from server.changes import ChangeNote, append_changes
 from server.errors import ApiError
 from server.http import read_json_object
@@ -118,7 +118,7 @@ async def put_webhook(request: Request) -> JSONResponse:
     caller = await api_caller(request)
     caller.require("supervisor", "admin")
     code = request.path_params["code"]
-    if not await Township.exists(code=code):
+    if not TOWNSHIP_CODE.fullmatch(code) or not await Township.exists(code=code):
         raise ApiError(404, "not_found", f"Unknown township {code}.")
     await caller.require_township(code)
     body = await read_json_object(request, limit=16 * 1024)

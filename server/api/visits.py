@@ -12,13 +12,14 @@ from server import openapi
 from server.api.sync import RECORD
 from server.caller import api_caller
 from server.errors import ApiError
+from server.http import path_uuid
 from server.models import Village, Visit, VisitVersion
 from server.pull import visit_record
 
 
 async def visit_detail(request: Request) -> JSONResponse:
     caller = await api_caller(request)
-    visit_id = str(request.path_params["id"]).lower()
+    visit_id = path_uuid(request)
     visit = await Visit.get_or_none(id=visit_id)
     if visit is None:
         raise ApiError(404, "not_found", f"Unknown visit {visit_id}.")
