@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -48,6 +49,21 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}") from exc
     if _depth(value) > MAX_JSON_DEPTH:
         raise ApiError(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+    if "\\u0000" in text:
+        value = _without_nul(value)
+    return value
+
+
+def _without_nul(value: Any) -> Any:
+    """Drop U+0000 from every string. PostgreSQL cannot store it in text (SQLite can), and
+    refusing the body instead would leave a push stuck in a phone's outbox for ever; a NUL is
+    never meaningful in a name or a note (decision, README)."""
+    if isinstance(value, str):
+        return value.replace("\0", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
     return value
 
 
@@ -76,3 +92,13 @@ def require_str(body: dict[str, Any], name: str, max_length: int = 200) -> str:
             [{"field": name, "code": "too_long"}],
         )
     return value
+
+
+def path_uuid(request: Request, name: str = "id", what: str = "visit") -> str:
+    """A UUID path parameter in its canonical lower-case form; anything else is an unknown
+    record (404), never a database query (Tortoise would raise on its length: a 500)."""
+    raw = str(request.path_params[name])
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise ApiError(404, "not_found", f"Unknown {what} {raw[:64]}.") from None
