@@ -10,6 +10,7 @@ synchronous=FULL; PostgreSQL: its default synchronous_commit=on).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -462,6 +463,23 @@ async def _doctor_visits_around(
     return {row.id: row for row in rows}
 
 
+class _Timeline:
+    """A doctor's visits by start time. A visit that overlaps another starts at most one longest
+    visit (policy.max_visit_hours; longer ones are rejected) before it and no later than its end,
+    so overlap checks read that slice instead of every visit around the batch (a push of 500
+    compared 500 × 500 pairs). An open visit occupies only its start (sync/records.py)."""
+
+    def __init__(self, visits: Iterable[model.Visit], longest: timedelta) -> None:
+        self.visits = sorted(visits, key=lambda v: v.started_at)
+        self.starts = [v.started_at for v in self.visits]
+        self.longest = longest
+
+    def around(self, visit: model.Visit) -> list[model.Visit]:
+        first = bisect_left(self.starts, visit.started_at - self.longest)
+        last = bisect_right(self.starts, visit.ended_at or visit.started_at)
+        return self.visits[first:last]
+
+
 def _flag(
     user: User,
     envelope: Envelope,
@@ -478,6 +496,7 @@ def _flag(
     for vid, w in batch.work.items():
         if w.row is not None and w.row.doctor_id == user.id:  # type: ignore[attr-defined]
             everyone[vid] = _visit_of(w.row)
+    timeline = _Timeline(everyone.values(), timedelta(hours=policy.max_visit_hours))
     skewed = has_clock_skew(envelope.device_time, now, policy)
     partner_ids: set[str] = set()
     for vid, w in changed.items():
@@ -490,7 +509,7 @@ def _flag(
             village=batch.villages[visit.village],
             location=record.location,
             assignments=assignments,
-            other_visits=everyone.values(),
+            other_visits=timeline.around(visit),
             now=now,
             first_received_at=row.first_received_at,
             tz=tz,
@@ -499,14 +518,14 @@ def _flag(
         row.flags = flags_list(flags | ({"clock_skew"} if skewed else set()))
         row.local_date = local_date(row.started_at, tz)
         row.week = week_of(row.started_at, tz)
-        partner_ids.update(overlapping_visits(visit, everyone.values()))
+        partner_ids.update(overlapping_visits(visit, timeline.around(visit)))
         if w.before is not None:
-            partner_ids.update(overlapping_visits(w.before, everyone.values()))
+            partner_ids.update(overlapping_visits(w.before, timeline.around(w.before)))
     partners = []
     for pid in sorted(partner_ids - changed.keys()):
         row = neighbours.get(pid) or batch.work[pid].row
         assert row is not None
-        overlaps = bool(overlapping_visits(everyone[pid], everyone.values()))
+        overlaps = bool(overlapping_visits(everyone[pid], timeline.around(everyone[pid])))
         if overlaps != ("overlap" in row.flags):
             kept = set(row.flags) - {"overlap"}
             row.flags = flags_list(kept | ({"overlap"} if overlaps else set()))
