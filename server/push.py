@@ -560,13 +560,12 @@ def _touched_and_notes(
     settings: Settings,
 ) -> tuple[set[tuple[str, str]], list[ChangeNote]]:
     touched: set[tuple[str, str]] = set()
-    notes: list[ChangeNote] = []
+    notes: dict[ChangeNote, None] = {}  # in order, each once (a list's `in` made this quadratic)
 
     def note(visit_id: str, village: str) -> None:
         township, county = batch.townships[village]
         n = ChangeNote("visit", visit_id, township=township, county=county, user_id=user.id)
-        if n not in notes:
-            notes.append(n)
+        notes[n] = None
 
     for vid, w in changed.items():
         assert w.row is not None
@@ -579,4 +578,4 @@ def _touched_and_notes(
     for row in partners:
         touched.add((row.village_id, row.week))  # type: ignore[attr-defined]
         note(row.id, row.village_id)  # type: ignore[attr-defined]
-    return touched, notes
+    return touched, list(notes)
