@@ -20,13 +20,22 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.txt"
-NOT_BENCHES = {"__init__", "run"}
+NOT_BENCHES = {"__init__", "run", "sync_world"}  # sync_world: shared by the sync benches
 
 # Arguments per bench and mode; a bench missing here runs once, with no arguments.
 RUNS: dict[str, dict[str, list[list[str]]]] = {
     "coverage_bench": {
         "quick": [["--db", "sqlite"], ["--db", "postgres"]],
         "full": [["--full", "--db", "sqlite"], ["--full", "--db", "postgres"]],
+    },
+    "ingest_bench": {
+        "quick": [["--quick", "--db", "sqlite"], ["--quick", "--db", "postgres"]],
+        "full": [["--full", "--db", "sqlite"], ["--full", "--db", "postgres"]],
+    },
+    "load_bench": {"quick": [["--quick"]], "full": [["--full"]]},
+    "pull_bench": {
+        "quick": [["--db", "sqlite"], ["--db", "postgres"]],
+        "full": [["--db", "sqlite"], ["--db", "postgres"]],
     },
 }
 
