@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -75,13 +76,19 @@ async def with_database(
 def serve_forever(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    # Behind nginx every request comes from the proxy's address, which would pool the whole
+    # province's failed sign-ins into one throttle key. CUNYI_FORWARDED_ALLOW_IPS names the
+    # proxies whose X-Forwarded-For is believed (e.g. 127.0.0.1); unset, the header is ignored,
+    # since anyone could write it.
+    forwarded = os.environ.get("CUNYI_FORWARDED_ALLOW_IPS", "").strip()
     uvicorn.run(
         "server.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=False,
+        proxy_headers=bool(forwarded),
+        forwarded_allow_ips=forwarded or None,
         log_level="info",
     )
     return 0

@@ -173,3 +173,35 @@ def test_processes_started_together_agree_on_the_kept_secret_key(tmp_path: Path)
     assert all(p.returncode == 0 for p in processes), [err for _, err in outputs]
     assert len({out for out, _ in outputs}) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]  # no temporary left
+
+
+def test_behind_a_trusted_proxy_failed_sign_ins_are_counted_per_forwarded_address(
+    tmp_path: Path,
+) -> None:
+    with fresh_database(tmp_path) as url:
+        server = LiveServer(
+            data_dir=tmp_path,
+            database_url=url,
+            extra_env={"CUNYI_FORWARDED_ALLOW_IPS": "127.0.0.1"},
+        )
+        server.start(timeout=60)
+        try:
+
+            def wrong_sign_in(phone: str, address: str) -> int:
+                response = httpx.post(
+                    f"{server.url}/api/auth/login",
+                    json={"phone": phone, "password": "猜错了", "device_id": "phone-x"},
+                    headers={"X-Forwarded-For": address},
+                    timeout=30,
+                )
+                return response.status_code
+
+            guesses = [wrong_sign_in(f"1390000{i:04d}", "10.45.0.7") for i in range(29)]
+            same_address = wrong_sign_in("13900009999", "10.45.0.7")
+            other_address = wrong_sign_in("13900009998", "10.45.0.8")
+        finally:
+            server.stop()
+
+    assert guesses == [401] * 29
+    assert same_address == 429  # the guessing address is locked…
+    assert other_address == 401  # …not the proxy's, which every township shares
