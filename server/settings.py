@@ -104,7 +104,9 @@ def load_settings() -> Settings:
     ZoneInfo(tz)  # an unknown zone fails at start, not at the first visit
     database_url = os.environ.get("CUNYI_DATABASE_URL") or _sqlite_url(data_dir / "cunyi.sqlite3")
     secret_key = os.environ.get("CUNYI_SECRET_KEY")
-    vapid_private = os.environ.get("CUNYI_VAPID_PRIVATE_KEY")
+    # A PEM written on one line with `\n` escapes (systemd EnvironmentFile, docker --env-file)
+    # is read as the PEM itself; a PEM never holds a backslash.
+    vapid_private = os.environ.get("CUNYI_VAPID_PRIVATE_KEY", "").replace("\\n", "\n") or None
     if not secret_key or not vapid_private:
         kept = _kept_keys(data_dir)
         secret_key = secret_key or kept["secret_key"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.live import CUNYI, ROOT, LiveServer
 from tests.server.fresh import fresh_database, fresh_postgres, seed_world
@@ -205,3 +206,19 @@ def test_behind_a_trusted_proxy_failed_sign_ins_are_counted_per_forwarded_addres
     assert guesses == [401] * 29
     assert same_address == 429  # the guessing address is locked…
     assert other_address == 401  # …not the proxy's, which every township shares
+
+
+def test_hosts_share_a_vapid_key_written_on_one_line_in_their_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.settings import _make_vapid_keys, load_settings
+
+    pem, public = _make_vapid_keys()
+    monkeypatch.setenv("CUNYI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CUNYI_SECRET_KEY", "同一个密钥-shared-by-every-host")
+    monkeypatch.setenv("CUNYI_VAPID_PRIVATE_KEY", pem.strip().replace("\n", "\\n"))
+
+    settings = load_settings()
+
+    assert settings.vapid_public_key == public
+    assert not (tmp_path / "keys.json").exists()  # nothing kept on this host's disk
