@@ -199,14 +199,18 @@ export function createSync({
   return {
     status: loadStatus,
     /**
-     * Push then pull. Automatic runs wait out the backoff; `manual` ones (the button) do not.
+     * Push then pull. Automatic runs wait out the backoff; `manual` ones (the button) do not;
+     * `reconnect` ones (the network is back, a Background Sync) skip it only when the last failure
+     * was the network's: a server answering 5xx or 429 is not helped by a reconnect, and Chrome
+     * fires Background Sync right after every edit while online.
      * A run asked for while one is in flight (the doctor checked out while the check-in was being
      * pushed) gets one more pass once it ends, so that edit does not wait for the next timer.
      */
-    async run({ manual = false } = {}) {
+    async run({ manual = false, reconnect = false } = {}) {
       if (inflight) { again = true; return inflight; }
       const s = await loadStatus();
-      if (!manual && s.next_attempt_at && now() < s.next_attempt_at) return s;
+      const networkBack = reconnect && (s.last_error === 'offline' || s.last_error === 'timeout');
+      if (!manual && !networkBack && s.next_attempt_at && now() < s.next_attempt_at) return s;
       inflight = (async () => {
         let result;
         do {
@@ -227,12 +231,12 @@ export function createSync({
  */
 export function scheduleSync(sync, { win = globalThis, intervalMs = TIMER_MS } = {}) {
   let retryTimer = null;
-  const go = async (manual = false) => {
-    const s = await sync.run({ manual });
+  const go = async (options = {}) => {
+    const s = await sync.run(options);
     clearTimeout(retryTimer);
     if (s?.next_attempt_at) retryTimer = setTimeout(() => go(), Math.max(1000, s.next_attempt_at - Date.now()));
   };
-  const now = () => go(true); // a reconnect or a Background Sync is worth more than the backoff
+  const now = () => go({ reconnect: true }); // the network is back, or a Background Sync woke us
   const onVisible = () => { if (win.document?.visibilityState === 'visible') go(); };
   const onMessage = (e) => { if (e.data?.type === 'cunyi-sync') now(); };
   win.addEventListener?.('online', now);

@@ -187,6 +187,27 @@ test('a 5xx keeps the outbox and backs off; the automatic retry waits, the butto
   assert.equal(await outbox.count(store), 0);
 });
 
+test('a reconnect skips the backoff after a network failure but not after a server error', async () => {
+  let answer = () => new TypeError('Failed to fetch');
+  let a;
+  const { store, sync, calls } = setup({
+    '/sync/push': () => answer(),
+  });
+  a = await queueVisit(store);
+
+  const offline = await sync.run();
+  answer = () => ({ status: 500, body: { error: { code: 'internal', message: 'boom', details: [] } } });
+  const back = await sync.run({ reconnect: true });
+  answer = () => ({ status: 200, body: { results: [result(a, 'applied')] } });
+  const held = await sync.run({ reconnect: true });
+
+  assert.equal(offline.last_error, 'offline');
+  assert.equal(back.last_error, 'server');
+  assert.equal(held.last_error, 'server'); // the server's backoff stands: no push was made
+  assert.equal(pushedRecords(calls).length, 2);
+  assert.equal(await outbox.count(store), 1);
+});
+
 test('a timeout or no network keeps every item', async () => {
   const { store, sync } = setup({ '/sync/push': () => new TypeError('Failed to fetch') });
   await queueVisit(store);
