@@ -83,6 +83,10 @@ def visit_data(row: Visit, tz: str) -> dict[str, Any]:
         "notes": row.notes,
         "location": row.location,
         "flags": flags_list(row.flags),
+        # A supervisor's decisions, so the phone's week progress counts what the server counts.
+        "dismissed": row.dismissed,
+        "dismiss_reason": row.dismiss_reason,
+        "overlap_resolved": row.overlap_resolved,
     }
 
 

@@ -80,6 +80,12 @@ async def test_resolving_an_overlap_lets_the_chosen_visit_count_and_dismisses_th
     assert audit.details == {"counting": [duty], "dismissed": [patrol]}
     changes, _ = await pull_all(client, wei, cursor=cursor)
     assert {c["id"] for c in changes if c["type"] == "visit"} == {duty, patrol}
+    # The phone learns the decision, so its week progress counts what the server counts.
+    pulled = {c["id"]: c["data"] for c in changes if c["type"] == "visit"}
+    assert (pulled[duty]["dismissed"], pulled[duty]["overlap_resolved"]) == (False, True)
+    assert (pulled[patrol]["dismissed"], pulled[patrol]["dismiss_reason"]) == (
+        True, "overlap resolved",
+    )  # fmt: skip
 
 
 async def test_a_supervisor_may_let_both_overlapping_visits_count(

@@ -201,7 +201,8 @@ async def test_a_new_visit_is_applied_as_rev_one_and_an_edit_as_rev_two(
         "rev": 2,
         "deleted": False,
         "hlc": second["record"]["hlc"],
-        "data": {**record["data"], "patients_seen": 9, "doctor": "doc-1", "flags": []},
+        "data": {**record["data"], "patients_seen": 9, "doctor": "doc-1", "flags": [],
+                 "dismissed": False, "dismiss_reason": None, "overlap_resolved": False},
     }
     stored = await Visit.get(id=record["id"])
     assert stored.local_date == days_ago(2)
