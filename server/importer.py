@@ -236,7 +236,11 @@ async def apply_checked(
         assignment_updates = ["doctor_id", "village_id", "kind", "start", "end", "slots", "updated_at"]
         await _upsert(Assignment, assignments, ["id"], assignment_updates, conn, progress)
         await _upsert(Exemption, exemptions, ["village_id", "week"], ["reason"], conn, progress)
-        notes.extend(await _exemption_notes(changed_exemptions, conn))
+        # The pull names an exemption by its village and week (one per village-week, SPEC §3).
+        notes.extend(
+            ChangeNote("exemption", f"{village}:{week}", township=village[:9])
+            for village, week in changed_exemptions
+        )
         if touched:
             coverage = await recompute_notes(
                 sorted(touched), cause="import", settings=settings, connection=conn, now=now
@@ -259,17 +263,6 @@ async def _upsert(
         await model.bulk_create(batch, on_conflict=conflict, update_fields=updates, using_db=conn)
         if progress:
             progress("write", len(batch))
-
-
-async def _exemption_notes(keys: list[tuple[str, str]], conn: BaseDBAsyncClient) -> list[ChangeNote]:
-    notes = []
-    wanted = set(keys)
-    for batch in chunks(sorted({village for village, _ in keys})):
-        rows = await Exemption.filter(village_id__in=batch).using_db(conn).values("id", "village_id", "week")
-        for row in rows:
-            if (row["village_id"], row["week"]) in wanted:
-                notes.append(ChangeNote("exemption", str(row["id"]), township=row["village_id"][:9]))
-    return notes
 
 
 async def import_bundle(

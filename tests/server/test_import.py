@@ -171,8 +171,11 @@ async def test_the_import_appends_a_change_for_each_township_village_assignment_
     assert kinds == sorted(
         [("township", "450225102"), ("village", "450225102201"), ("village", "450225102202"),
          ("village", "450225102203"), ("assignment", "sf-1"), ("assignment", "sf-2"),
-         ("exemption", str(exemption.id))]
+         ("exemption", f"450225102203:{exemption.week}")]
     )
+    pulled = (await client.get("/api/sync/pull", params={"limit": 1000}, headers=headers)).json()
+    [exempt] = [c for c in pulled["changes"] if c["type"] == "exemption"]
+    assert (exempt["deleted"], exempt["data"]["village"]) == (False, "450225102203")
     assignment = next(r for r in rows if r["entity_id"] == "sf-1")
     assert (assignment["township"], assignment["user_id"]) == ("450225102", "gx-0452")
 
