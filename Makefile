@@ -44,8 +44,13 @@ lint: setup
 test-js: node
 	node --test tests/js/
 
+# Browser tests use Playwright's sync API, which must not share a process with pytest-asyncio's
+# event loops (or with another Playwright): each folder runs in a pytest process of its own.
+BROWSER_TESTS := tests/pwa tests/pages
+
 test-python: setup chromium
-	$(PYTEST) tests
+	$(PYTEST) tests $(addprefix --ignore=,$(BROWSER_TESTS))
+	for dir in $(BROWSER_TESTS); do $(PYTEST) $$dir || exit 1; done
 
 test-postgres: setup postgres
 	CUNYI_TEST_DB=postgres $(PYTEST) tests/server
