@@ -302,3 +302,13 @@ def is_provisional(
     if now < week_end(week, tz):
         return True
     return bool(unsynced_doctors(week, doctors_assigned_that_week, last_sync_by_doctor, tz=tz))
+
+
+# The village-weeks a county is judged on: exempt and self-served weeks needed nobody.
+NEEDING_COVERAGE: tuple[Status, ...] = ("covered", "partial", "uncovered", "unassigned")
+
+
+def coverage_rate(counts: Mapping[str, int]) -> float | None:
+    """covered / (covered + partial + uncovered + unassigned); None when nothing needed coverage."""
+    needing = sum(counts.get(status, 0) for status in NEEDING_COVERAGE)
+    return counts.get("covered", 0) / needing if needing else None

@@ -4,7 +4,7 @@ county's rate over time as a server-drawn SVG chart."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from server.pages.chart import rate_chart
 from server.pages.dashboard import recent_weeks
 from server.settings import Settings
 from server.web import redirect
+from sync.coverage import coverage_rate
 from sync.weeks import week_end
 
 PER_PAGE = 50
@@ -27,15 +28,6 @@ TREND_WEEKS = 26
 
 # The coverage rate (decision): covered village-weeks over the village-weeks that needed coverage.
 # Exempt and self-served weeks are left out of both; unassigned weeks count as not covered.
-NEEDING = ("covered", "partial", "uncovered", "unassigned")
-
-
-def coverage_rate(counts: Mapping[str, int]) -> float | None:
-    """covered / (covered + partial + uncovered + unassigned); None when nothing needed coverage."""
-    needing = sum(counts.get(status, 0) for status in NEEDING)
-    return counts.get("covered", 0) / needing if needing else None
-
-
 async def county_in_scope(caller: Caller, code: str) -> County:
     caller.require("admin")
     county = await County.get_or_none(code=code)

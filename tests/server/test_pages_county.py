@@ -34,14 +34,6 @@ async def test_county_view_shows_each_townships_rate_and_the_chart(client: httpx
     assert "覆盖率 = 已覆盖的村周数 ÷ 需要覆盖的村周数" in html
 
 
-def test_coverage_rate_leaves_out_exempt_and_self_served_weeks() -> None:
-    from server.pages.county import coverage_rate
-
-    assert coverage_rate({"covered": 3, "partial": 1, "exempt": 5, "self_served": 2}) == 0.75
-    assert coverage_rate({"exempt": 2}) is None
-    assert coverage_rate({"covered": 1, "unassigned": 1}) == 0.5
-
-
 async def test_county_view_paginates_fifty_townships_a_page(client: httpx.AsyncClient) -> None:
     world = await make_world()
     for n in range(60):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sync.coverage import (
     CoverageRow,
     active_dates,
+    coverage_rate,
     covering_assignment,
     daily_totals,
     doctors_assigned,
@@ -566,3 +567,9 @@ def test_adding_a_counting_visit_never_lowers_the_status_or_the_day_counts(
     assert new.duty_days >= old.duty_days
     assert new.patrol_days >= old.patrol_days
     assert (new.duty_required, new.patrol_required) == (old.duty_required, old.patrol_required)
+
+
+def test_coverage_rate_leaves_out_exempt_and_self_served_weeks() -> None:
+    assert coverage_rate({"covered": 3, "partial": 1, "exempt": 5, "self_served": 2}) == 0.75
+    assert coverage_rate({"exempt": 2}) is None
+    assert coverage_rate({"covered": 1, "unassigned": 1}) == 0.5
