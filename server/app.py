@@ -17,13 +17,12 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from server.api import admin as admin_api
-from server.api import auth
+from server.api import auth, visits
 from server.api import coverage as coverage_api
 from server.api import flags as flags_api
 from server.api import push as push_api
 from server.api import reminders as reminders_api
 from server.api import sync as sync_api
-from server.api import visits
 from server.db import tortoise_config
 from server.errors import (
     ApiError,
