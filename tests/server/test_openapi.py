@@ -9,7 +9,6 @@ from starlette.routing import Route
 
 from server.app import routes
 
-
 # The document itself is the one route it need not describe.
 SELF = "/api/openapi.json"
 
