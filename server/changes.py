@@ -17,11 +17,12 @@ the database itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from server.models import Change
+from server.rawsql import Dialect
 
 CHANGE_LOG_LOCK = 4512  # pg_advisory_xact_lock key for the change log
 
@@ -50,18 +51,14 @@ async def append_changes(
     if not notes:
         return
     connection = connection or connections.get("default")
-    if is_postgres(connection):
+    sql = Dialect(connection)
+    if sql.postgres:
         await connection.execute_query(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})")
-    await Change.bulk_create(
-        [
-            Change(
-                type=n.type,
-                entity_id=n.entity_id,
-                township=n.township,
-                county=n.county,
-                user_id=n.user_id,
-            )
-            for n in notes
-        ],
-        using_db=connection,
+    # Raw rows, not Change objects: a push appends hundreds (server/rawsql.py). One statement
+    # inserts them in list order, so their seqs keep the notes' order.
+    at = sql.moment(datetime.now(UTC))  # models.Change.created_at is auto_now_add
+    await sql.insert_many(
+        "change",
+        ("type", "entity_id", "township", "county", "user_id", "created_at"),
+        [(n.type, n.entity_id, n.township, n.county, n.user_id, at) for n in notes],
     )
