@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -25,16 +27,15 @@ def translations(language: str) -> Translations:
     """Messages are written in English in the code; the zh-CN catalog translates them."""
     folder = "zh_CN" if language == "zh-CN" else "en"
     po = LOCALE_DIR / folder / "LC_MESSAGES" / "messages.po"
-    catalog_translations = Translations()
-    if po.exists():
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=folder)
-        catalog_translations._catalog = {
-            message.id: message.string
-            for message in catalog
-            if isinstance(message.id, str) and message.id and message.string and not message.fuzzy
-        }
-    return catalog_translations
+    if not po.exists():
+        return Translations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=folder)
+    # Compile in memory: no generated .mo files in the repository.
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def gettext_for(language: str) -> Callable[..., str]:
