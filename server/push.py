@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server import recompute
@@ -205,11 +204,19 @@ async def apply_push(
         # Synced as of this push before coverage is computed, so its weeks may already be final.
         await User.filter(id=user.id).using_db(conn).update(last_sync_at=now)
         results = await _apply_records(user, envelope, now, settings, conn)
-        coverage = await recompute.recompute_notes(
-            results.touched, cause=PUSH_CAUSE, settings=settings, connection=conn, now=now
-        )
-        await recompute.on_doctor_synced(
+        # The weeks this sync may make final (recompute.on_doctor_synced), in the same pass as
+        # the weeks the visits touched: each village-week is locked and computed once.
+        synced = await recompute.synced_weeks(
             user.id, previous_sync_at, settings=settings, connection=conn, now=now
+        )
+        coverage = await recompute.recompute_notes(
+            results.touched | synced,
+            cause=PUSH_CAUSE,
+            causes={pair: recompute.CAUSE_DOCTOR_SYNCED for pair in synced - results.touched},
+            settings=settings,
+            connection=conn,
+            now=now,
+            synced_now={user.id},
         )
         # The last step: nothing may take a village-week lock once the change log's is held.
         await append_changes(results.notes + coverage.notes, connection=conn)
@@ -249,18 +256,11 @@ async def _apply_records(
     }
     batch = _Batch({}, {})
     await _load_villages(batch, wanted, conn)
-    versions = (
-        await VisitVersion.filter(Q(visit_id__in=ids) | Q(change_id__in=change_ids))
-        .using_db(conn)
-        .values("visit_id", "change_id", "rev", "outcome")
-        if ids or change_ids
-        else []
-    )
-    for v in versions:
-        batch.version_owner[v["change_id"]] = v["visit_id"]
-        row = stored.get(v["visit_id"])
-        if row is not None and v["outcome"] == "version" and v["rev"] == row.rev:
-            batch.current_change[row.id] = v["change_id"]
+    for visit_id, change_id, rev, outcome in await _stored_versions(sql, ids, change_ids):
+        batch.version_owner[change_id] = visit_id
+        row = stored.get(visit_id)
+        if row is not None and outcome == "version" and rev == row.rev:
+            batch.current_change[row.id] = change_id
     for row in stored.values():
         seen = frozenset(c for c, owner in batch.version_owner.items() if owner == row.id)
         record = _record_of(row)
@@ -516,6 +516,27 @@ async def _doctor_visits_around(
         where += f" AND id NOT IN ({', '.join(marks[3:])})"
     rows = await _select_rows(sql, where, [doctor, sql.moment(start), sql.moment(end), *known])
     return {row.id: row for row in rows}
+
+
+async def _stored_versions(
+    sql: Dialect, ids: set[str], change_ids: set[str]
+) -> list[tuple[str, str, int, str]]:
+    """(visit_id, change_id, rev, outcome) of the stored versions of `ids` or with `change_ids`.
+    Raw SQL: building the ORM's filter of two IN lists of 500 cost more than running it."""
+    if not ids and not change_ids:
+        return []
+    marks = sql.marks(len(ids) + len(change_ids))
+    where = []
+    if ids:
+        where.append(f"visit_id IN ({', '.join(marks[: len(ids)])})")
+    if change_ids:
+        where.append(f"change_id IN ({', '.join(marks[len(ids) :])})")
+    _, rows = await sql.conn.execute_query(
+        'SELECT visit_id, change_id, rev, outcome FROM "visit_version" WHERE '
+        + " OR ".join(where),
+        [*sorted(ids), *sorted(change_ids)],
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def _select_rows(sql: Dialect, where: str, params: list[Any]) -> list[VisitRow]:

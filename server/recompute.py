@@ -319,9 +319,11 @@ async def recompute_notes(
     connection: BaseDBAsyncClient,
     now: datetime | None = None,
     synced_now: Collection[str] = (),
+    causes: Mapping[Pair, str] | None = None,
 ) -> Outcome:
     """Recompute and store `touched`, keeping revisions; returns the change notes for the CALLER
-    to append as the last step of its transaction (with its own notes, in one go)."""
+    to append as the last step of its transaction (with its own notes, in one go). A revision
+    names `cause`, or the pair's own in `causes` (one pass over pairs touched for two reasons)."""
     now = now or datetime.now(UTC)
     # Phones pull coverage of this week and last only (SPEC §6); pages read the table. Noting
     # older weeks would only fill the change log (a rebuild would add every village-week).
@@ -342,7 +344,7 @@ async def recompute_notes(
                 week=row.week,
                 old_status=old.status,
                 new_status=row.status,
-                cause=cause[:500],
+                cause=(causes or {}).get((row.village, row.week), cause)[:500],
                 at=now,
             )
             for row in changed
@@ -405,9 +407,7 @@ async def on_doctor_synced(
     still provisional at their villages may now be final (SPEC §4). Several weeks offline are all
     caught up. Costs no query when they had already synced since the last week ended."""
     now = now or datetime.now(UTC)
-    tz = settings.tz
-    last_ended = previous_week(week_of(now, tz))
-    if previous_sync_at is not None and previous_sync_at >= week_end(last_ended, tz):
+    if not may_finalise_weeks(previous_sync_at, settings, now):
         return
     if connection is None:
         async with in_transaction() as own:
@@ -415,6 +415,41 @@ async def on_doctor_synced(
                 doctor_id, previous_sync_at, settings=settings, connection=own, now=now
             )
         return
+    waiting = await synced_weeks(
+        doctor_id, previous_sync_at, settings=settings, connection=connection, now=now
+    )
+    outcome = await recompute_notes(
+        waiting,
+        cause=CAUSE_DOCTOR_SYNCED,
+        settings=settings,
+        connection=connection,
+        now=now,
+        synced_now={doctor_id},
+    )
+    await append_changes(outcome.notes, connection)
+
+
+def may_finalise_weeks(previous_sync_at: datetime | None, settings: Settings, now: datetime) -> bool:
+    """Whether a sync completed at `now` may make weeks final: not when the doctor had already
+    synced since the last week ended."""
+    last_ended = previous_week(week_of(now, settings.tz))
+    return previous_sync_at is None or previous_sync_at < week_end(last_ended, settings.tz)
+
+
+async def synced_weeks(
+    doctor_id: str,
+    previous_sync_at: datetime | None,
+    *,
+    settings: Settings,
+    connection: BaseDBAsyncClient,
+    now: datetime,
+) -> set[Pair]:
+    """The village-weeks on_doctor_synced recomputes (none when `may_finalise_weeks` is false), for a
+    caller that recomputes them in its own pass (a push: with the weeks its visits touched)."""
+    if not may_finalise_weeks(previous_sync_at, settings, now):
+        return set()
+    tz = settings.tz
+    last_ended = previous_week(week_of(now, tz))
     held = [
         assignment_of(row)
         for row in await Assignment.filter(doctor_id=doctor_id)
@@ -422,7 +457,7 @@ async def on_doctor_synced(
         .values(*ASSIGNMENT_FIELDS)
     ]
     if not held:
-        return
+        return set()
     villages = sorted({a.village for a in held})
     # Every ended week, back to the one the previous sync fell in, still waiting for this doctor …
     query = CoverageWeek.filter(village_id__in=villages, provisional=True, week__lte=last_ended)
@@ -439,15 +474,7 @@ async def on_doctor_synced(
     waiting |= {
         (v, last_ended) for v in villages if doctor_id in doctors_assigned(held, v, last_ended)
     }
-    outcome = await recompute_notes(
-        waiting,
-        cause=CAUSE_DOCTOR_SYNCED,
-        settings=settings,
-        connection=connection,
-        now=now,
-        synced_now={doctor_id},
-    )
-    await append_changes(outcome.notes, connection)
+    return waiting
 
 
 _ended_pass_week: str | None = None  # the week whose start this process last caught up with
