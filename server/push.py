@@ -24,7 +24,7 @@ from server.changes import ChangeNote, append_changes, is_postgres
 from server.errors import ApiError
 from server.models import Assignment, Device, User, VisitVersion
 from server.pull import flags_list, visit_record, visit_wire_data
-from server.rawsql import Dialect, read_day, read_json, read_moment, to_json
+from server.rawsql import Dialect, read_day, read_json, read_moment, tags_json, to_json
 from server.settings import Settings
 from sync import model
 from sync.merge import Change as MergeChange
@@ -39,7 +39,7 @@ from sync.records import (
     visit_flags,
 )
 from sync.records import check_pushed_visit as check_visit
-from sync.weeks import local_date, week_of
+from sync.weeks import local_date, week_of, week_of_date
 
 MAX_RECORDS = 500  # SPEC §6; the 1 MiB limit is enforced while reading the body (server/http.py)
 # pg_advisory_xact_lock(4514, hashtext(doctor)): one push per doctor at a time. Lock order in a
@@ -115,6 +115,7 @@ class _Work:
     state: StoredRecord[VisitRecord] | None
     before: model.Visit | None  # as stored before this push: its old village-week and partners
     changed: bool = False  # whether `current` was replaced by a version of this push
+    visit: model.Visit | None = None  # `row` as sync.model sees it, when the check already made it
 
 
 @dataclass
@@ -409,7 +410,10 @@ def _merge_one(
     work.state = outcome.state
     if won:
         work.changed = True
-        work.row = _row_of(user, envelope, check, outcome.rev, work.row, now)
+        stored_row = work.row
+        work.row = _row_of(user, envelope, check, outcome.rev, stored_row, now)
+        # A new visit is exactly the one the check read (no flags nor a supervisor's marks yet).
+        work.visit = check.record.visit if stored_row is None and check.record else None
     return outcome.status, outcome.rev, ()
 
 
@@ -532,8 +536,7 @@ async def _stored_versions(
     if change_ids:
         where.append(f"change_id IN ({', '.join(marks[len(ids) :])})")
     _, rows = await sql.conn.execute_query(
-        'SELECT visit_id, change_id, rev, outcome FROM "visit_version" WHERE '
-        + " OR ".join(where),
+        'SELECT visit_id, change_id, rev, outcome FROM "visit_version" WHERE ' + " OR ".join(where),
         [*sorted(ids), *sorted(change_ids)],
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
@@ -586,10 +589,10 @@ def _db_row(sql: Dialect, row: VisitRow) -> tuple[Any, ...]:
         sql.day(row.local_date),
         row.week,
         row.patients_seen,
-        to_json(row.services),
+        tags_json(row.services),
         row.notes,
         None if row.location is None else to_json(row.location),
-        to_json(row.flags),
+        tags_json(row.flags),
         row.deleted,
         row.dismissed,
         row.dismiss_reason,
@@ -634,7 +637,7 @@ def _flag(
     everyone: dict[str, model.Visit] = {vid: _visit_of(row) for vid, row in neighbours.items()}
     for vid, w in batch.work.items():
         if w.row is not None and w.row.doctor_id == user.id:
-            everyone[vid] = _visit_of(w.row)
+            everyone[vid] = w.visit or _visit_of(w.row)
     timeline = _Timeline(everyone.values(), timedelta(hours=policy.max_visit_hours))
     skewed = has_clock_skew(envelope.device_time, now, policy)
     partner_ids: set[str] = set()
@@ -656,7 +659,7 @@ def _flag(
         )
         row.flags = flags_list(flags | ({"clock_skew"} if skewed else set()))
         row.local_date = local_date(row.started_at, tz)
-        row.week = week_of(row.started_at, tz)
+        row.week = week_of_date(row.local_date)
         partner_ids.update(overlapping_visits(visit, timeline.around(visit)))
         if w.before is not None:
             partner_ids.update(overlapping_visits(w.before, timeline.around(w.before)))

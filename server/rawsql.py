@@ -19,6 +19,19 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 # The encoder of the models' JSONFields (server/migrations: json.dumps, separators=(',', ':')).
 to_json = partial(json.dumps, separators=(",", ":"))
+_TAG_LISTS: dict[tuple[str, ...], str] = {}
+
+
+def tags_json(tags: Sequence[str]) -> str:
+    """to_json of a short list of tags (services, flags): a push stores hundreds of the same few,
+    so each is encoded once."""
+    key = tuple(tags)
+    text = _TAG_LISTS.get(key)
+    if text is None:
+        if len(_TAG_LISTS) >= 4096:  # phones choose the lists: keep the cache bounded
+            _TAG_LISTS.clear()
+        text = _TAG_LISTS[key] = to_json(list(key))
+    return text
 
 
 class Dialect:
@@ -27,6 +40,7 @@ class Dialect:
     def __init__(self, conn: BaseDBAsyncClient) -> None:
         self.conn = conn
         self.postgres = conn.capabilities.dialect == "postgres"
+        self._last: tuple[datetime, str] | None = None
 
     def marks(self, count: int, first: int = 1) -> list[str]:
         """`count` placeholders, numbered from `first` on PostgreSQL ($1, $2 …), `?` on SQLite."""
@@ -39,8 +53,12 @@ class Dialect:
             return None
         if self.postgres:
             return value
+        if self._last is not None and self._last[0] is value:
+            return self._last[1]  # a push's `now`, stored in three columns of every row
         # str(datetime) is isoformat(" "): what Tortoise's SQLite adapter writes.
-        return str(value if value.tzinfo is UTC else value.astimezone(UTC))
+        text = str(value if value.tzinfo is UTC else value.astimezone(UTC))
+        self._last = (value, text)
+        return text
 
     def day(self, value: date | None) -> Any:
         return value if self.postgres or value is None else value.isoformat()

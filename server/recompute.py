@@ -429,7 +429,9 @@ async def on_doctor_synced(
     await append_changes(outcome.notes, connection)
 
 
-def may_finalise_weeks(previous_sync_at: datetime | None, settings: Settings, now: datetime) -> bool:
+def may_finalise_weeks(
+    previous_sync_at: datetime | None, settings: Settings, now: datetime
+) -> bool:
     """Whether a sync completed at `now` may make weeks final: not when the doctor had already
     synced since the last week ended."""
     last_ended = previous_week(week_of(now, settings.tz))

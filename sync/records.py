@@ -75,22 +75,32 @@ class Rejected:
 # --- reading the pushed record -------------------------------------------------------------
 
 
+_UTC = timezone(timedelta(0))
+_OFFSETS: dict[str, timezone | None] = {}  # "+08:00" → its timezone (None: out of range)
+
+
 def parse_rfc3339(text: str) -> datetime | None:
     """An aware datetime, or None when `text` is not an RFC 3339 date-time with an offset."""
     match = _RFC3339.fullmatch(text)
     if match is None:
         return None
-    year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-    micro = int((match[7] or "0")[:6].ljust(6, "0"))
-    if match[8]:
-        offset = timedelta(0)
-    else:
-        off_h, off_m = int(match[10]), int(match[11])
-        if off_h > 23 or off_m > 59:
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    zone: timezone | None = _UTC
+    if not zulu:
+        # A push carries a thousand timestamps with one or two offsets: make each zone once.
+        key = f"{sign}{off_h}:{off_m}"
+        if key not in _OFFSETS:
+            hours, minutes = int(off_h), int(off_m)
+            offset = timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+            _OFFSETS[key] = None if hours > 23 or minutes > 59 else timezone(offset)
+        zone = _OFFSETS[key]
+        if zone is None:
             return None
-        offset = timedelta(hours=off_h, minutes=off_m) * (-1 if match[9] == "-" else 1)
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
-        return datetime(year, month, day, hour, minute, second, micro, timezone(offset))
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, zone
+        )
     except ValueError:  # 2026-02-30, 24:00:00, a leap second: none of them a moment we can store
         return None
 
