@@ -605,6 +605,9 @@ async def _lock(pairs: list[Pair], conn: BaseDBAsyncClient) -> None:
     )
 
 
+_FLAG_LISTS: dict[str, frozenset[str]] = {}
+
+
 async def _visit_rows(
     codes: list[str], weeks: list[str], conn: BaseDBAsyncClient
 ) -> list[dict[str, Any]]:
@@ -627,7 +630,14 @@ async def _visit_rows(
         for name in ("deleted", "dismissed", "overlap_resolved"):
             row[name] = bool(row[name])
         if isinstance(row["flags"], str):
-            row["flags"] = json.loads(row["flags"])
+            # A handful of distinct flag lists ('[]' mostly) over thousands of rows.
+            flags = row["flags"]
+            parsed = _FLAG_LISTS.get(flags)
+            if parsed is None:
+                if len(_FLAG_LISTS) >= 1024:
+                    _FLAG_LISTS.clear()
+                parsed = _FLAG_LISTS[flags] = frozenset(json.loads(flags))
+            row["flags"] = parsed
         result.append(row)
     return result
 
