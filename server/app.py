@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,7 @@ from server.settings import Settings, load_settings
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+GC_YOUNG = 50_000  # objects allocated between young-generation collections (default 700)
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".mjs")
 
@@ -129,6 +131,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             # The reminder scheduler (SPEC §11); CUNYI_SCHEDULER=0 turns it off (tests).
             scheduler = ReminderScheduler(settings) if settings.scheduler else None
+            # Garbage collection took ~15% of a push's CPU, most of it re-scanning the modules,
+            # models and routes loaded at startup: move them out of the collector's sight, and
+            # let the young generation grow larger than a push's 500 records before a pass.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(GC_YOUNG, 20, 20)
             if scheduler is not None:
                 scheduler.start()
             try:
