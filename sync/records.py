@@ -212,6 +212,9 @@ def check_pushed_visit(
     if not isinstance(record, Mapping):
         return Rejected((FieldError("record", "invalid_type", "a record must be an object"),))
     record = cast(Mapping[str, object], record)
+    fast = _well_formed_visit(record, doctor, known_villages, now, policy)
+    if fast is not None:
+        return fast
     read = _Reader()
     kind_of_record = read.string(record, "type", "type")
     if kind_of_record is not None and kind_of_record != "visit":
@@ -245,6 +248,110 @@ def check_pushed_visit(
     assert visit_id is not None and change_id is not None and base_rev is not None
     assert hlc is not None and deleted is not None
     return VisitChange(visit_id, change_id, base_rev, hlc, deleted, payload)
+
+
+def _well_formed_visit(
+    record: Mapping[str, object],
+    doctor: str,
+    known_villages: Mapping[str, Village],
+    now: datetime,
+    policy: Policy,
+) -> VisitChange | None:
+    """The fast path of check_pushed_visit: the same VisitChange the reader would return for a
+    record that passes every check, or None as soon as anything is off (the reader then runs
+    and names every error). A push of 500 records spent most of its checking time in the
+    reader's calls; the rules are the same ones, in the same order."""
+    visit_id, change_id = record.get("id"), record.get("change_id")
+    base_rev, hlc, deleted = record.get("base_rev"), record.get("hlc"), record.get("deleted")
+    if (
+        record.get("type") != "visit"
+        or type(visit_id) is not str
+        or type(change_id) is not str
+        or type(base_rev) is not int
+        or base_rev < 0
+        or type(deleted) is not bool
+        or not is_valid_hlc(hlc)
+        or _UUID.fullmatch(visit_id) is None
+        or _UUID.fullmatch(change_id) is None
+    ):
+        return None
+    visit_id, change_id = visit_id.lower(), change_id.lower()
+    data = record.get("data")
+    if data is None and deleted:
+        return VisitChange(visit_id, change_id, base_rev, cast(str, hlc), deleted, None)
+    if type(data) is not dict:
+        return None
+    village, kind = data.get("village"), data.get("kind")
+    started_text, ended_text = data.get("started_at"), data.get("ended_at")
+    patients_seen, services, notes = (
+        data.get("patients_seen"),
+        data.get("services"),
+        data.get("notes"),
+    )
+    if (
+        type(village) is not str
+        or village not in known_villages
+        or type(kind) is not str
+        or kind not in _MATCHING_KIND
+        or type(started_text) is not str
+        or "ended_at" not in data
+        or (ended_text is not None and type(ended_text) is not str)
+        or type(patients_seen) is not int
+        or not 0 <= patients_seen <= policy.max_patients_seen
+        or type(services) is not list
+        or type(notes) is not str
+        or len(notes) > policy.max_notes_chars
+        or "location" not in data
+    ):
+        return None
+    started_at = parse_rfc3339(started_text)
+    ended_at = None if ended_text is None else parse_rfc3339(ended_text)
+    if (
+        started_at is None
+        or (ended_text is not None and ended_at is None)
+        or started_at - now > timedelta(minutes=policy.future_minutes)
+    ):
+        return None
+    if ended_at is not None and (
+        ended_at <= started_at or ended_at - started_at > timedelta(hours=policy.max_visit_hours)
+    ):
+        return None
+    tags: list[str] = []
+    for tag in services:
+        if type(tag) is not str or tag not in SERVICE_TAGS:
+            return None
+        if tag not in tags:
+            tags.append(tag)
+    location = None
+    where = data["location"]
+    if where is not None:
+        if type(where) is not dict:
+            return None
+        lat, lon, accuracy = where.get("lat"), where.get("lon"), where.get("accuracy_m")
+        if (
+            not _is_number(lat)
+            or not -90.0 <= cast(float, lat) <= 90.0
+            or not _is_number(lon)
+            or not -180.0 <= cast(float, lon) <= 180.0
+            or (accuracy is not None and (not _is_number(accuracy) or cast(float, accuracy) < 0))
+        ):
+            return None
+        location = Location(
+            float(cast(float, lat)),
+            float(cast(float, lon)),
+            None if accuracy is None else float(cast(float, accuracy)),
+        )
+    visit = Visit(
+        id=visit_id,
+        doctor=doctor,
+        village=village,
+        kind=cast(VisitKind, kind),
+        started_at=started_at,
+        ended_at=ended_at,
+        deleted=deleted,
+    )
+    record_ = VisitRecord(visit, patients_seen, tuple(tags), notes, location)
+    return VisitChange(visit_id, change_id, base_rev, cast(str, hlc), deleted, record_)
 
 
 def _read_visit_data(
