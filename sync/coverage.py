@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
@@ -78,7 +78,11 @@ def covering_assignment(
 ) -> Assignment | None:
     """The assignment of the visit's doctor at its village, of the matching kind, whose range
     contains the visit's date; None when there is none (the visit is then flagged `unassigned`)."""
-    day = visit_date(visit, tz)
+    return _covering_on(visit, visit_date(visit, tz), assignments)
+
+
+def _covering_on(visit: Visit, day: date, assignments: Iterable[Assignment]) -> Assignment | None:
+    """covering_assignment for a visit whose local date `day` the caller already has."""
     kind = ASSIGNMENT_KIND[visit.kind]
     for assignment in assignments:
         if (
@@ -103,12 +107,20 @@ def daily_totals(
 
     "A lunch break may split a day into two check-ins": the parts add up.
     """
-    held = tuple(assignments)
+    return _dated_totals(
+        [(v, visit_date(v, tz)) for v in visits if is_eligible(v)], tuple(assignments)
+    )
+
+
+def _dated_totals(
+    dated: Iterable[tuple[Visit, date]], held: Sequence[Assignment]
+) -> dict[DayKey, timedelta]:
+    """daily_totals of eligible visits whose local dates the caller already has: is_counting,
+    with each date worked out once for the check and the key."""
     totals: defaultdict[DayKey, timedelta] = defaultdict(timedelta)
-    for visit in visits:
-        if is_counting(visit, held, tz=tz):
-            key = DayKey(visit.doctor, visit.village, visit_date(visit, tz), visit.kind)
-            totals[key] += visit_duration(visit)
+    for visit, day in dated:
+        if _covering_on(visit, day, held) is not None:
+            totals[DayKey(visit.doctor, visit.village, day, visit.kind)] += visit_duration(visit)
     return dict(totals)
 
 
@@ -187,8 +199,8 @@ def village_week(
     """
     held = [a for a in assignments if a.village == village.code]
     days = set(week_dates(week))
-    in_week = [v for v in visits if v.village == village.code and visit_date(v, tz) in days]
-    totals = daily_totals(in_week, held, tz=tz)
+    dated = [(v, visit_date(v, tz)) for v in visits if v.village == village.code]
+    totals = _dated_totals([(v, day) for v, day in dated if day in days and is_eligible(v)], held)
     duty = sorted(qualifying_dates(totals, "duty", policy=policy))
     patrol = sorted(qualifying_dates(totals, "patrol", policy=policy))
     roster_active = len(active_dates(held, week, kind="roster"))
