@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,57 +85,64 @@ async def migrated(config: dict[str, Any], target: str | None = None) -> None:
     await Tortoise.init(config=config)
 
 
-@pytest.fixture
+@asynccontextmanager
 async def closing() -> AsyncIterator[None]:
-    yield
-    await Tortoise.close_connections()
+    # Closed in the test's own task: Tortoise keeps its connections in a context variable that a
+    # fixture's teardown would not see, and an aiosqlite connection left open keeps pytest alive.
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
 
 
 async def test_a_database_of_the_initial_schema_is_upgraded_without_losing_rows(
-    database: str, package: str, closing: None
+    database: str, package: str
 ) -> None:
-    config = config_for(database, package)
-    await migrated(config, "models.0001_initial")
-    county = await County.create(code="450225", name="融水苗族自治县")
-    township = await Township.create(code="450225100", county=county, name="融水镇")
-    await Village.create(code="450225100201", township=township, name="古鼎村", population=1830)
-    await User.create(id="doc-1", name="韦医生", phone="13800000004", password_hash="x",
-                      role="doctor", township=township)
-    assert not await index_exists("change_type_seq")
-    await Tortoise.close_connections()
+    async with closing():
+        config = config_for(database, package)
+        await migrated(config, "models.0001_initial")
+        county = await County.create(code="450225", name="融水苗族自治县")
+        township = await Township.create(code="450225100", county=county, name="融水镇")
+        await Village.create(code="450225100201", township=township, name="古鼎村", population=1830)
+        await User.create(id="doc-1", name="韦医生", phone="13800000004", password_hash="x",
+                          role="doctor", township=township)
+        assert not await index_exists("change_type_seq")
+        await Tortoise.close_connections()
 
-    await migrated(config)
+        await migrated(config)
 
-    assert await index_exists("change_type_seq")
-    assert (await Village.get(code="450225100201")).name == "古鼎村"
-    assert (await User.get(id="doc-1")).name == "韦医生"
-    assert await County.all().count() == 1
+        assert await index_exists("change_type_seq")
+        assert (await Village.get(code="450225100201")).name == "古鼎村"
+        assert (await User.get(id="doc-1")).name == "韦医生"
+        assert await County.all().count() == 1
 
 
 async def test_running_the_upgrade_twice_changes_nothing(
-    database: str, package: str, closing: None
+    database: str, package: str
 ) -> None:
-    config = config_for(database, package)
-    await migrated(config)
-    await County.create(code="450225", name="融水苗族自治县")
-    before = await applied()
-    await Tortoise.close_connections()
+    async with closing():
+        config = config_for(database, package)
+        await migrated(config)
+        await County.create(code="450225", name="融水苗族自治县")
+        before = await applied()
+        await Tortoise.close_connections()
 
-    await migrated(config)
+        await migrated(config)
 
-    assert await applied() == before
-    assert (await County.get(code="450225")).name == "融水苗族自治县"
+        assert await applied() == before
+        assert (await County.get(code="450225")).name == "融水苗族自治县"
 
 
 async def test_every_command_s_upgrade_of_the_real_schema_is_idempotent(
-    database: str, closing: None
+    database: str
 ) -> None:
-    await upgrade_schema(database)
-    await Tortoise.init(config=tortoise_config(database))
-    await County.create(code="450225", name="融水苗族自治县")
-    await Tortoise.close_connections()
+    async with closing():
+        await upgrade_schema(database)
+        await Tortoise.init(config=tortoise_config(database))
+        await County.create(code="450225", name="融水苗族自治县")
+        await Tortoise.close_connections()
 
-    await upgrade_schema(database)
-    await Tortoise.init(config=tortoise_config(database))
+        await upgrade_schema(database)
+        await Tortoise.init(config=tortoise_config(database))
 
-    assert await County.all().count() == 1
+        assert await County.all().count() == 1
