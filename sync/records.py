@@ -215,6 +215,17 @@ def check_pushed_visit(
     fast = _well_formed_visit(record, doctor, known_villages, now, policy)
     if fast is not None:
         return fast
+    return _checked_by_reader(record, doctor, known_villages, now, policy)
+
+
+def _checked_by_reader(
+    record: Mapping[str, object],
+    doctor: str,
+    known_villages: Mapping[str, Village],
+    now: datetime,
+    policy: Policy,
+) -> VisitChange | Rejected:
+    """The reference path: reads every field and collects every error it finds."""
     read = _Reader()
     kind_of_record = read.string(record, "type", "type")
     if kind_of_record is not None and kind_of_record != "visit":
