@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from tortoise import Tortoise
 
 from server import recompute
 from server.app import create_app
+from server.db import tortoise_config
 from server.delivery import send_due
 from server.models import Delivery, Lease, PushSubscription, Reminder
 from server.reminders import make_reminders
@@ -222,6 +224,12 @@ async def test_the_tick_lets_ended_weeks_turn_final_when_recompute_offers_it(
 async def test_the_app_runs_the_scheduler_when_enabled_and_releases_its_lease_on_shutdown(
     settings: Settings,
 ) -> None:
+    # This test opens the app itself: clear a lease an earlier test may have left behind.
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        await Lease.all().delete()
+    finally:
+        await Tortoise.close_connections()
     app = create_app(dataclasses.replace(settings, scheduler=True))
 
     async with app.router.lifespan_context(app):
