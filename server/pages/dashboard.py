@@ -19,6 +19,7 @@ from sync.weeks import (
     parse_week,
     previous_week,
     week_dates,
+    week_end,
     week_of_date,
     weeks_ending_with,
 )
@@ -71,6 +72,13 @@ def shown_provisional(row: CoverageWeek, now: datetime, settings: Settings) -> b
     return row.provisional and is_provisional(row.week, now, settings.tz, row.unsynced or [], {})
 
 
+def mark_provisional(row: CoverageWeek, now: datetime, settings: Settings) -> None:
+    """Set what a page shows of a row's finality: provisional, and why (week running or unsynced)."""
+    row.provisional = shown_provisional(row, now, settings)
+    # While the week runs every assigned doctor "owes" a sync: say the week is running instead.
+    row.week_running = now < week_end(row.week, settings.tz)
+
+
 def checked_week(value: str | None, default: str) -> str:
     if not value:
         return default
@@ -100,7 +108,7 @@ async def township_dashboard(request: Request, caller: Caller) -> Response:
     rows = await CoverageWeek.filter(township=township.code, week__in=weeks)
     now = datetime.now(UTC)
     for row in rows:
-        row.provisional = shown_provisional(row, now, settings)
+        mark_provisional(row, now, settings)
     by_key = {(r.village_id, r.week): r for r in rows}  # type: ignore[attr-defined]
     unsynced = {doctor for r in rows for doctor in (r.unsynced or [])}
     names = dict(await User.filter(id__in=sorted(unsynced)).values_list("id", "name")) if unsynced else {}

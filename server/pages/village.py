@@ -19,7 +19,7 @@ from server.models import (
     VisitVersion,
 )
 from server.pages.access import STAFF, page, show
-from server.pages.dashboard import checked_week, recent_weeks, shown_provisional
+from server.pages.dashboard import checked_week, mark_provisional, recent_weeks
 from server.settings import Settings
 from sync.weeks import next_week, previous_week, week_dates, zone
 
@@ -59,7 +59,7 @@ async def village_detail(request: Request, caller: Caller) -> Response:
     now = datetime.now(UTC)
     for shown in [*weeks, row]:
         if shown is not None:
-            shown.provisional = shown_provisional(shown, now, settings)
+            mark_provisional(shown, now, settings)
     unsynced = {d for r in [*weeks, row] if r for d in (r.unsynced or [])}
     names = dict(await User.filter(id__in=sorted(unsynced)).values_list("id", "name")) if unsynced else {}
     exemption = await Exemption.get_or_none(village_id=village.code, week=week)

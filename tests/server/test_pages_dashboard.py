@@ -85,6 +85,22 @@ async def test_provisional_week_is_marked_not_final_with_who_has_not_synced(
     assert "待同步 韦医生" in html
 
 
+async def test_the_running_week_is_not_final_because_it_runs_not_because_of_a_sync(
+    client: httpx.AsyncClient,
+) -> None:
+    world = await make_world()
+    await store_row(
+        "450225100201", "450225100", this_week(), "uncovered", provisional=True,
+        unsynced=["doc-1"],
+    )
+    await sign_in(client, world.supervisor)
+
+    html = (await client.get("/township/450225100")).text
+
+    assert "未定: 本周进行中" in html
+    assert "待同步 韦医生" not in html
+
+
 async def test_current_week_pace_counts_villages_that_can_still_make_it(
     client: httpx.AsyncClient,
 ) -> None:
