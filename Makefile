@@ -20,7 +20,7 @@ run: setup
 	$(PY) -m server.demo --when-empty
 	$(CUNYI) serve --host 127.0.0.1 --port 8000
 
-# Debian's Chromium for the browser tests (never `playwright install`: it needs the internet).
+# Debian's Chromium for the browser tests (never Playwright's own browser download: no internet here).
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@# A Chinese font, or the browser tests' screenshots show boxes instead of 村医.
