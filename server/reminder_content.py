@@ -16,6 +16,9 @@ from server.models import Assignment as AssignmentRow
 from server.models import CoverageWeek, Exemption, Township, User
 from server.models import Village as VillageRow
 from server.models import Visit as VisitRow
+
+# Rows become sync.model dataclasses through the one converter the coverage engine uses.
+from server.recompute import ASSIGNMENT_FIELDS, VISIT_FIELDS, assignment_of, visit_of
 from server.reminder_texts import (
     Requirement,
     Shortfall,
@@ -27,7 +30,7 @@ from server.reminder_texts import (
 from server.settings import Settings
 from sync.compliance import doctor_compliance
 from sync.coverage import assignment_contains, doctors_assigned, is_provisional, village_week
-from sync.model import Assignment, Slot, Village, Visit
+from sync.model import Assignment, Village, Visit
 from sync.pace import ReminderKind, behind_pace, due_at
 from sync.weeks import previous_week, week_dates
 
@@ -59,41 +62,15 @@ class CoverageSummary:
 # ---- the ORM edge: rows → sync.model ---------------------------------------------------------
 
 
-def to_assignment(row: AssignmentRow) -> Assignment:
-    return Assignment(
-        id=row.id,
-        doctor=row.doctor_id,  # type: ignore[attr-defined]
-        village=row.village_id,  # type: ignore[attr-defined]
-        kind=row.kind,  # type: ignore[arg-type]
-        start=row.start,
-        end=row.end,
-        slots=tuple(Slot(int(s["weekday"]), s["half"]) for s in row.slots or []),
-    )
-
-
-def to_visit(row: VisitRow) -> Visit:
-    return Visit(
-        id=row.id,
-        doctor=row.doctor_id,  # type: ignore[attr-defined]
-        village=row.village_id,  # type: ignore[attr-defined]
-        kind=row.kind,  # type: ignore[arg-type]
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        deleted=row.deleted,
-        dismissed=row.dismissed,
-        flags=frozenset(row.flags or []),
-        overlap_resolved=row.overlap_resolved,
-    )
-
-
 def active_in(assignment: Assignment, week: str) -> bool:
     return any(assignment_contains(assignment, day) for day in week_dates(week))
 
 
 async def assignments_of(doctor_ids: Iterable[str]) -> dict[str, list[Assignment]]:
     by_doctor: defaultdict[str, list[Assignment]] = defaultdict(list)
-    for row in await AssignmentRow.filter(doctor_id__in=list(doctor_ids)).order_by("village_id", "id"):
-        by_doctor[row.doctor_id].append(to_assignment(row))  # type: ignore[attr-defined]
+    rows = AssignmentRow.filter(doctor_id__in=list(doctor_ids)).order_by("village_id", "id")
+    for row in await rows.values(*ASSIGNMENT_FIELDS):
+        by_doctor[row["doctor_id"]].append(assignment_of(row))
     return by_doctor
 
 
@@ -131,8 +108,14 @@ async def coverage_of(
 async def computed_coverage(
     codes: list[str], week: str, settings: Settings, now: datetime
 ) -> dict[str, CoverageSummary]:
-    assignments = [to_assignment(a) for a in await AssignmentRow.filter(village_id__in=codes)]
-    visits = [to_visit(v) for v in await VisitRow.filter(village_id__in=codes, week=week)]
+    assignments = [
+        assignment_of(a)
+        for a in await AssignmentRow.filter(village_id__in=codes).values(*ASSIGNMENT_FIELDS)
+    ]
+    visits = [
+        visit_of(v)
+        for v in await VisitRow.filter(village_id__in=codes, week=week).values(*VISIT_FIELDS)
+    ]
     exempt = await exempt_villages(codes, week)
     doctors = {a.doctor for a in assignments}
     last_sync = dict(await User.filter(id__in=list(doctors)).values_list("id", "last_sync_at"))
@@ -247,8 +230,9 @@ async def nudge_drafts(
     as_of = min(now, due_at(week, "nudge", settings.tz))
     held = await assignments_of(d.id for d in doctors)
     visits: defaultdict[str, list[Visit]] = defaultdict(list)
-    for row in await VisitRow.filter(doctor_id__in=[d.id for d in doctors], week=week):
-        visits[row.doctor_id].append(to_visit(row))  # type: ignore[attr-defined]
+    rows = VisitRow.filter(doctor_id__in=[d.id for d in doctors], week=week)
+    for row in await rows.values(*VISIT_FIELDS):
+        visits[row["doctor_id"]].append(visit_of(row))
     codes = {a.village for items in held.values() for a in items}
     names = await village_names(codes)
     # A village-week a supervisor exempted (typhoon, Spring Festival) asks nothing of anyone.
