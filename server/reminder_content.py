@@ -18,7 +18,7 @@ from server.models import Village as VillageRow
 from server.models import Visit as VisitRow
 
 # Rows become sync.model dataclasses through the one converter the coverage engine uses.
-from server.recompute import ASSIGNMENT_FIELDS, VISIT_FIELDS, assignment_of, visit_of
+from server.recompute import ASSIGNMENT_FIELDS, VISIT_FIELDS, assignment_of, compute, visit_of
 from server.reminder_texts import (
     Requirement,
     Shortfall,
@@ -29,8 +29,8 @@ from server.reminder_texts import (
 )
 from server.settings import Settings
 from sync.compliance import doctor_compliance
-from sync.coverage import assignment_contains, doctors_assigned, is_provisional, village_week
-from sync.model import Assignment, Village, Visit
+from sync.coverage import assignment_contains
+from sync.model import Assignment, Visit
 from sync.pace import ReminderKind, behind_pace, due_at
 from sync.weeks import previous_week, week_dates
 
@@ -108,31 +108,15 @@ async def coverage_of(
 async def computed_coverage(
     codes: list[str], week: str, settings: Settings, now: datetime
 ) -> dict[str, CoverageSummary]:
-    assignments = [
-        assignment_of(a)
-        for a in await AssignmentRow.filter(village_id__in=codes).values(*ASSIGNMENT_FIELDS)
-    ]
-    visits = [
-        visit_of(v)
-        for v in await VisitRow.filter(village_id__in=codes, week=week).values(*VISIT_FIELDS)
-    ]
-    exempt = await exempt_villages(codes, week)
-    doctors = {a.doctor for a in assignments}
-    last_sync = dict(await User.filter(id__in=list(doctors)).values_list("id", "last_sync_at"))
-    result: dict[str, CoverageSummary] = {}
-    for row in await VillageRow.filter(code__in=codes):
-        village = Village(row.code, row.township_id, row.name, row.needs_coverage)  # type: ignore[attr-defined]
-        cell = village_week(
-            village, week, assignments, visits,
-            exempt=row.code in exempt, tz=settings.tz, policy=settings.policy,
-        )
-        assigned = doctors_assigned(assignments, row.code, week)
-        result[row.code] = CoverageSummary(
-            cell.status,
-            is_provisional(week, now, settings.tz, assigned, last_sync),
-            cell.duty_days, cell.duty_required, cell.patrol_days, cell.patrol_required,
-        )
-    return result
+    """Coverage of villages without a stored row yet, computed as the coverage engine would."""
+    rows = await compute([(code, week) for code in codes], settings=settings, now=now)
+    return {
+        village: CoverageSummary(
+            row.status, row.provisional,
+            row.duty_days, row.duty_required, row.patrol_days, row.patrol_required,
+        )  # fmt: skip
+        for (village, _), row in rows.items()
+    }
 
 
 # ---- Monday: doctors ----------------------------------------------------------------------
