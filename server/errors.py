@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from tortoise.exceptions import BaseORMException, DBConnectionError, OperationalError
+
+from server.responses import JSONResponse
 
 log = logging.getLogger("cunyi")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from server.errors import ApiError
@@ -48,17 +48,19 @@ def _depth(value: Any) -> int:
 
 
 def parse_json(body: bytes) -> Any:
+    """The JSON value of a request body (orjson: a 500-record push parses several times faster
+    than with the standard library, and NaN, Infinity and lone surrogates are refused)."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, "invalid_encoding", "The request body is not valid UTF-8.") from exc
-    try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise ApiError(400, "invalid_encoding", "The request body is not valid UTF-8.") from bad
         raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}") from exc
     if _depth(value) > MAX_JSON_DEPTH:
         raise ApiError(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
-    if "\\u0000" in text:
+    if b"\\u0000" in body:
         value = _without_nul(value)
     return value
 

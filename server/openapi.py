@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+
+from server.responses import JSONResponse
 
 ERROR = {
     "type": "object",

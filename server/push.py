@@ -32,6 +32,7 @@ from sync.merge import StoredRecord, Version, merge_change
 from sync.records import (
     FieldError,
     Rejected,
+    VisitChange,
     VisitRecord,
     has_clock_skew,
     overlapping_visits,
@@ -191,6 +192,17 @@ async def apply_push(
         raise ApiError(403, "forbidden", "Only doctors push visits.")
     envelope = read_envelope(body, device)
     now = now or datetime.now(UTC)
+    # Checking the records needs only the villages they name, so it runs before the transaction:
+    # on SQLite, whose one connection serialises transactions, another push's statements run
+    # in the database thread meanwhile.
+    batch = _Batch({}, {})
+    await _load_villages(batch, _named_villages(envelope.records), None)
+    checked = [
+        check_visit(
+            r, doctor=user.id, known_villages=batch.villages, now=now, policy=settings.policy
+        )
+        for r in envelope.records
+    ]
     async with in_transaction() as conn:
         if is_postgres(conn):
             # Serialises pushes of one doctor (two phones at once): merges read-then-write one
@@ -204,7 +216,7 @@ async def apply_push(
         previous_sync_at = user.last_sync_at
         # Synced as of this push before coverage is computed, so its weeks may already be final.
         await User.filter(id=user.id).using_db(conn).update(last_sync_at=now)
-        results = await _apply_records(user, envelope, now, settings, conn)
+        results = await _apply_records(user, envelope, checked, batch, now, settings, conn)
         # The weeks this sync may make final (recompute.on_doctor_synced), in the same pass as
         # the weeks the visits touched: each village-week is locked and computed once.
         synced = await recompute.synced_weeks(
@@ -223,40 +235,52 @@ async def apply_push(
         await append_changes(results.notes + coverage.notes, connection=conn)
     user.last_sync_at = now
     device.last_push_at = now
+    # Committed: the stored records are formatted for the answer outside the transaction.
+    tz = settings.tz
+    for result, row in zip(results.body, results.rows, strict=True):
+        result["record"] = None if row is None else visit_record(cast(Any, row), tz)
+        result["flags"] = [] if row is None else list(row.flags)
     return {"server_time": now.astimezone(UTC).isoformat(), "results": results.body}
+
+
+def _named_villages(records: list[Any]) -> set[str]:
+    return {
+        r["data"]["village"]
+        for r in records
+        if type(r) is dict
+        and type(r.get("data")) is dict
+        and type(r["data"].get("village")) is str
+    }
 
 
 @dataclass
 class _Applied:
-    body: list[dict[str, Any]]
+    body: list[dict[str, Any]]  # the results, each still without its "record" and "flags"
+    rows: list[VisitRow | None]  # the stored row each result carries, if any
     notes: list[ChangeNote]
     touched: set[tuple[str, str]]
 
 
 async def _apply_records(
-    user: User, envelope: Envelope, now: datetime, settings: Settings, conn: BaseDBAsyncClient
+    user: User,
+    envelope: Envelope,
+    checked: list[VisitChange | Rejected],
+    batch: _Batch,
+    now: datetime,
+    settings: Settings,
+    conn: BaseDBAsyncClient,
 ) -> _Applied:
-    records = envelope.records
-    ids = {r["id"].lower() for r in records if isinstance(r, dict) and isinstance(r.get("id"), str)}
-    change_ids = {
-        r["change_id"].lower()
-        for r in records
-        if isinstance(r, dict) and isinstance(r.get("change_id"), str)
-    }
+    """Merge the checked records with the stored state (read under the transaction's locks),
+    set their flags and write them."""
+    ids = {c.id for c in checked if isinstance(c, VisitChange)}
+    change_ids = {c.change_id for c in checked if isinstance(c, VisitChange)}
     sql = Dialect(conn)
     stored = {}
     if ids:
         marks = ", ".join(sql.marks(len(ids)))
         stored = {v.id: v for v in await _select_rows(sql, f"id IN ({marks})", sorted(ids))}
-    wanted = {v.village_id for v in stored.values()} | {
-        r["data"]["village"]
-        for r in records
-        if isinstance(r, dict)
-        and isinstance(r.get("data"), dict)
-        and isinstance(r["data"].get("village"), str)
-    }
-    batch = _Batch({}, {})
-    await _load_villages(batch, wanted, conn)
+    # A visit moved elsewhere: its old village's township learns that it left.
+    await _load_villages(batch, {v.village_id for v in stored.values()}, conn)
     for visit_id, change_id, rev, outcome in await _stored_versions(sql, ids, change_ids):
         batch.version_owner[change_id] = visit_id
         row = stored.get(visit_id)
@@ -272,16 +296,11 @@ async def _apply_records(
             record.visit,
         )
 
-    policy = settings.policy
-    checked = [
-        check_visit(r, doctor=user.id, known_villages=batch.villages, now=now, policy=policy)
-        for r in records
-    ]
     body: list[dict[str, Any]] = []
     visit_ids: list[str | None] = []  # the visit whose stored record each result carries
-    for raw, check in zip(records, checked, strict=True):
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
+    for raw, check in zip(envelope.records, checked, strict=True):
         if isinstance(check, Rejected):
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
             body.append(_rejected(raw_id if isinstance(raw_id, str) else None, 0, check.errors))
             visit_ids.append(None)
             continue
@@ -297,28 +316,19 @@ async def _apply_records(
     assignments = [
         _assignment(a) for a in await Assignment.filter(doctor_id=user.id).using_db(conn)
     ]
-    neighbours = await _doctor_visits_around(user.id, changed.values(), batch, policy, sql)
+    neighbours = await _doctor_visits_around(user.id, changed.values(), batch, settings.policy, sql)
     partners = _flag(user, envelope, changed, neighbours, assignments, batch, now, settings)
     await _load_villages(batch, {p.village_id for p in partners}, conn)
 
     await _write(batch, changed, partners, sql)
     touched, notes = _touched_and_notes(user, changed, partners, batch, settings)
 
-    for result, vid in zip(body, visit_ids, strict=True):
+    rows: list[VisitRow | None] = []
+    for vid in visit_ids:
         work = batch.work.get(vid) if vid else None
-        owned = work is not None and work.row is not None and work.row.doctor_id == user.id
-        if work is not None and work.row is not None and owned:
-            # visit_record reads a models.Visit's attributes; a VisitRow has the same ones.
-            result["record"] = visit_record(cast(Any, work.row), settings.tz)
-            result["flags"] = list(work.row.flags)
-        else:
-            result["record"] = None
-            result["flags"] = []
-    return _Applied(
-        [{k: r[k] for k in ("id", "status", "rev", "flags", "errors", "record")} for r in body],
-        notes,
-        touched,
-    )
+        row = work.row if work is not None else None
+        rows.append(row if row is not None and row.doctor_id == user.id else None)
+    return _Applied(body, rows, notes, touched)
 
 
 def _rejected(record_id: str | None, rev: int, errors: Iterable[FieldError]) -> dict[str, Any]:
@@ -330,7 +340,9 @@ def _rejected(record_id: str | None, rev: int, errors: Iterable[FieldError]) -> 
     }
 
 
-async def _load_villages(batch: _Batch, codes: set[str], conn: BaseDBAsyncClient) -> None:
+async def _load_villages(
+    batch: _Batch, codes: set[str], conn: BaseDBAsyncClient | None
+) -> None:
     from server.models import Village
 
     missing = codes - batch.villages.keys()
@@ -350,7 +362,7 @@ async def _load_villages(batch: _Batch, codes: set[str], conn: BaseDBAsyncClient
 
 
 def _merge_one(
-    user: User, envelope: Envelope, check: Any, batch: _Batch, now: datetime, tz: str
+    user: User, envelope: Envelope, check: VisitChange, batch: _Batch, now: datetime, tz: str
 ) -> tuple[str, int, tuple[FieldError, ...]]:
     work = batch.work.get(check.id)
     state = work.state if work else None

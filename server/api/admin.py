@@ -6,7 +6,6 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import openapi
 from server.bundle_files import BUNDLE_KEYS, Bundle, InvalidImport, bundle_from_value, read_bundle
@@ -14,6 +13,7 @@ from server.caller import api_caller
 from server.errors import ApiError
 from server.http import parse_json, read_body
 from server.importer import import_bundle
+from server.responses import JSONResponse
 from server.settings import MAX_IMPORT_BYTES
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import throttle
 from server.caller import api_caller
@@ -13,6 +12,7 @@ from server.errors import ApiError
 from server.http import read_json_object, require_str
 from server.models import User
 from server.passwords import verify_password
+from server.responses import JSONResponse
 from server.tokens import issue_token, revoke_token
 
 

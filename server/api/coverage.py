@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from tortoise.expressions import Q
 
 from server import openapi
@@ -31,6 +30,7 @@ from server.recompute import (
     stored_of,
     visit_of,
 )
+from server.responses import JSONResponse
 from server.settings import Settings
 from sync.compliance import ComplianceRow, compliance_rows
 from sync.weeks import parse_week, week_dates, week_of, week_range, weeks_ending_with

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import openapi
 from server.caller import api_caller
@@ -11,6 +10,7 @@ from server.errors import ApiError
 from server.flags import dismiss_visit, resolve_overlap
 from server.http import path_uuid, read_json_object
 from server.models import Visit
+from server.responses import JSONResponse
 
 
 async def _state(visit_id: str) -> dict[str, object]:

@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import openapi
 from server.caller import api_caller
 from server.errors import ApiError
 from server.http import read_json_object, require_str
 from server.models import PushSubscription
+from server.responses import JSONResponse
 
 MAX_ENDPOINT = 600
 

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from tortoise.transactions import in_transaction
 
 from server import openapi
@@ -17,6 +16,7 @@ from server.changes import ChangeNote, append_changes
 from server.errors import ApiError
 from server.http import read_json_object
 from server.models import AuditEntry, Reminder, Township
+from server.responses import JSONResponse
 
 MAX_URL = 500
 LIST_LIMIT = 100

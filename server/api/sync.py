@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import openapi
 from server.caller import api_caller
@@ -11,6 +10,7 @@ from server.http import read_json_object
 from server.pull import DEFAULT_LIMIT, MAX_LIMIT, parse_limit
 from server.pull import pull as pull_changes
 from server.push import MAX_RECORDS, apply_push
+from server.responses import JSONResponse
 
 
 async def push(request: Request) -> JSONResponse:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from server import openapi
 from server.api.sync import RECORD
@@ -15,6 +14,7 @@ from server.errors import ApiError
 from server.http import path_uuid
 from server.models import Village, Visit, VisitVersion
 from server.pull import visit_record
+from server.responses import JSONResponse
 
 
 async def visit_detail(request: Request) -> JSONResponse:
