@@ -658,12 +658,13 @@ def _flag(
         assert row is not None and w.state is not None
         visit = everyone[vid]
         record = w.state.current.payload
+        around = timeline.around(visit)
         flags = visit_flags(
             visit,
             village=batch.villages[visit.village],
             location=record.location,
             assignments=assignments,
-            other_visits=timeline.around(visit),
+            other_visits=around,
             now=now,
             first_received_at=row.first_received_at,
             tz=tz,
@@ -672,7 +673,8 @@ def _flag(
         row.flags = flags_list(flags | ({"clock_skew"} if skewed else set()))
         row.local_date = local_date(row.started_at, tz)
         row.week = week_of_date(row.local_date)
-        partner_ids.update(overlapping_visits(visit, timeline.around(visit)))
+        if "overlap" in flags:  # the visits it overlaps learn it too
+            partner_ids.update(overlapping_visits(visit, around))
         if w.before is not None:
             partner_ids.update(overlapping_visits(w.before, timeline.around(w.before)))
     partners = []

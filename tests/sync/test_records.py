@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync.model import Assignment, Location, Village, Visit
 from sync.policy import Policy
@@ -409,6 +412,61 @@ def test_parse_rfc3339_keeps_the_offset() -> None:
     assert parsed is not None
     assert parsed.utcoffset() == -timedelta(hours=5, minutes=30)
     assert parsed.microsecond == 123456
+
+
+def _parts_oracle(text: str) -> datetime | None:
+    """RFC 3339 read field by field (the reader parse_rfc3339 had before it used fromisoformat)."""
+    match = re.fullmatch(
+        r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+        r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+        text,
+        re.ASCII,
+    )
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    offset = timedelta(0)
+    if not zulu:
+        if int(off_h) > 23 or int(off_m) > 59:
+            return None
+        offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+            timezone(offset),
+        )  # fmt: skip
+    except ValueError:
+        return None
+
+
+_DIGITS = st.text("0123456789", min_size=1, max_size=3)
+
+
+@given(
+    st.tuples(
+        st.sampled_from(["2026", "2024", "0001", "9999", "202"]),
+        st.sampled_from(["01", "02", "12", "13", "00"]),
+        st.sampled_from(["01", "28", "29", "30", "31", "32"]),
+        st.sampled_from(["T", "t", " "]),
+        st.sampled_from(["00", "08", "23", "24"]),
+        st.sampled_from(["00", "59", "60"]),
+        st.sampled_from(["00", "59", "60", "61"]),
+        st.one_of(st.just(""), _DIGITS.map(lambda d: "." + d), st.just(".123456789")),
+        st.sampled_from(["Z", "z", "+08:00", "-05:30", "+23:59", "+24:00", "+05:60", "-00:00", ""]),
+    )
+)
+def test_parse_rfc3339_reads_what_the_field_by_field_reader_reads(parts: tuple[str, ...]) -> None:
+    year, month, day, sep, hour, minute, second, fraction, offset = parts
+    text = f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{offset}"
+
+    parsed, expected = parse_rfc3339(text), _parts_oracle(text)
+
+    assert parsed == expected
+    assert (parsed is None) == (expected is None)
+    if parsed is not None and expected is not None:
+        assert parsed.utcoffset() == expected.utcoffset()
+        assert parsed.microsecond == expected.microsecond
 
 
 # --- checks that need stored state ----------------------------------------------------------
