@@ -47,7 +47,7 @@ MAX_LIMIT = 1000
 def flags_list(flags: Iterable[str]) -> list[str]:
     """Flags in the SPEC §5 table's order, so equal sets always serialise alike."""
     wanted = set(flags)
-    return [f for f in FLAGS if f in wanted]
+    return [f for f in FLAGS if f in wanted] if wanted else []
 
 
 @lru_cache(maxsize=4096)

@@ -45,7 +45,7 @@ class Dialect:
     def __init__(self, conn: BaseDBAsyncClient) -> None:
         self.conn = conn
         self.postgres = conn.capabilities.dialect == "postgres"
-        self._last: tuple[datetime, str] | None = None
+        self._texts: dict[datetime, str] = {}  # a push's moments, each formatted once
 
     def marks(self, count: int, first: int = 1) -> list[str]:
         """`count` placeholders, numbered from `first` on PostgreSQL ($1, $2 …), `?` on SQLite."""
@@ -54,15 +54,15 @@ class Dialect:
         return ["?"] * count
 
     def moment(self, value: datetime | None) -> Any:
-        if value is None:
-            return None
-        if self.postgres:
+        if value is None or self.postgres:
             return value
-        if self._last is not None and self._last[0] is value:
-            return self._last[1]  # a push's `now`, stored in three columns of every row
-        # str(datetime) is isoformat(" "): what Tortoise's SQLite adapter writes.
-        text = str(value if value.tzinfo is UTC else value.astimezone(UTC))
-        self._last = (value, text)
+        text = self._texts.get(value)
+        if text is None:
+            if len(self._texts) >= 10_000:  # one Dialect may write a whole rebuild
+                self._texts.clear()
+            # str(datetime) is isoformat(" "): what Tortoise's SQLite adapter writes. Equal
+            # instants in other zones are equal keys, and have the same text in UTC.
+            text = self._texts[value] = str(value.astimezone(UTC))
         return text
 
     def day(self, value: date | None) -> Any:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from sync.model import (
     VisitKind,
 )
 from sync.policy import DEFAULT_POLICY, Policy
+from sync.weeks import local_date
 
 DEFAULT_TZ = "Asia/Shanghai"
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
@@ -529,11 +531,9 @@ def base_rev_error(stored_rev: int | None, base_rev: int) -> FieldError | None:
 # --- flags: kept, but marked (SPEC §5) ------------------------------------------------------
 
 
-def local_date(moment: datetime, tz: str = DEFAULT_TZ) -> date:
-    return moment.astimezone(ZoneInfo(tz)).date()
-
-
+@lru_cache(maxsize=4096)
 def _local_midnight(day: date, tz: str) -> datetime:
+    """Cached: a push's visits fall on a few hundred days at most, each asked for several times."""
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
