@@ -2,6 +2,11 @@
 once, in records per second, next to the same rows inserted raw in the same run (sqlite3
 executemany, or asyncpg copy_records_to_table), one transaction a batch of 500 either way.
 
+On SQLite a second baseline writes what the server's storage needs for the same records, raw:
+the visit, visit_version and change rows into the server's own tables, indexes and foreign
+keys (a copy of the seeded database), so the figure separates the storage design's cost from
+the Python around it.
+
 The server figure includes everything a push does: checks, flags, versions, the change log and
 the coverage recompute. Target (issue 9): ≥ 10,000 records/s on SQLite in one process, within
 7× of raw sqlite3. Usage:
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -26,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from bench.sync_world import (  # noqa: E402
+    COUNTY,
+    TOWNSHIP,
     TZ,
     Phone,
     duty_visits,
@@ -108,6 +116,49 @@ def raw_rows(pushes: dict[str, list[list[dict[str, Any]]]]) -> list[list[tuple[A
     return out
 
 
+def storage_sqlite(database: Path, batches: list[list[tuple[Any, ...]]]) -> float:
+    """The server's three writes per record (visit, visit_version, change), raw executemany
+    into the server's schema with its indexes and foreign keys, WAL and synchronous=FULL."""
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    columns = [*RAW_COLUMNS, "dismissed", "overlap_resolved"]
+    visit_sql = (
+        f"INSERT INTO visit ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    version_sql = (
+        "INSERT INTO visit_version (visit_id, change_id, rev, hlc, device_id, received_at, "
+        "deleted, data, outcome) VALUES (?, ?, 1, ?, ?, ?, 0, ?, 'version')"
+    )
+    change_sql = (
+        "INSERT INTO change (type, entity_id, township, county, user_id, created_at) "
+        "VALUES ('visit', ?, ?, ?, ?, ?)"
+    )
+    prepared = []
+    for rows in batches:
+        visits = [(*(_text(v) for v in row), False, False) for row in rows]
+        versions = [
+            (row[0], f"c-{row[0]}", row[15], row[16], _text(row[17]), row[9]) for row in rows
+        ]
+        changes = [(row[0], TOWNSHIP, COUNTY, row[1], _text(row[17])) for row in rows]
+        prepared.append((visits, versions, changes))
+    started = time.perf_counter()
+    for visits, versions, changes in prepared:
+        conn.execute("BEGIN")
+        conn.executemany(version_sql, versions)
+        conn.executemany(visit_sql, visits)
+        conn.executemany(change_sql, changes)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def _text(value: Any) -> Any:
+    return str(value) if isinstance(value, datetime | date) else value
+
+
 def raw_sqlite(batches: list[list[tuple[Any, ...]]]) -> float:
     folder = Path(tempfile.mkdtemp(prefix="cunyi-raw-"))
     conn = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
@@ -115,10 +166,7 @@ def raw_sqlite(batches: list[list[tuple[Any, ...]]]) -> float:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute(RAW_TABLE)
     sql = f"INSERT INTO visit_raw ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
-    text_batches = [
-        [tuple(str(v) if isinstance(v, datetime | date) else v for v in row) for row in b]
-        for b in batches
-    ]
+    text_batches = [[tuple(_text(v) for v in row) for row in b] for b in batches]
     started = time.perf_counter()
     for rows in text_batches:
         conn.execute("BEGIN")
@@ -157,13 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     with throwaway_database(args.db) as url:
         start = datetime.now(TZ).date() - timedelta(days=7 * 365)
         phones = seed(url, DEVICES, start)
+        seeded = None
+        if args.db == "sqlite":  # the seeded database, before any visit, for storage_sqlite
+            seeded = Path(tempfile.mkdtemp(prefix="cunyi-storage-")) / "seeded.sqlite3"
+            shutil.copy(url.removeprefix("sqlite://").split("?")[0], seeded)
         pushes = batches_of(phones, total)
         sent = sum(len(b) for batches in pushes.values() for b in batches)
         with live(url) as server:
             elapsed, applied = asyncio.run(push_all(server.url, phones, pushes))
         batches = raw_rows(pushes)
-        if args.db == "sqlite":
+        storage_elapsed = None
+        if seeded is not None:
             raw_elapsed, raw_name = raw_sqlite(batches), "raw sqlite3 executemany"
+            storage_elapsed = storage_sqlite(seeded, batches)
+            shutil.rmtree(seeded.parent, ignore_errors=True)
         else:
             raw_elapsed = asyncio.run(raw_postgres(url, batches))
             raw_name = "asyncpg copy_records_to_table"
@@ -179,6 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     )  # fmt: skip
     print(f"ingest {args.db}: raw is {raw_rate / rate:.1f}x faster (target: within 7x on sqlite)")
+    if storage_elapsed is not None:
+        print(
+            figure(
+                f"ingest {args.db}: the same {sent:,} visits",
+                rate, "records/s", sent / storage_elapsed,
+                "raw sqlite3 into the server's visit, visit_version and change tables",
+            )
+        )  # fmt: skip
     return 0
 
 
