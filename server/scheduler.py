@@ -88,9 +88,7 @@ class ReminderScheduler:
                 log.info("made reminders for %s: %s", week, dict(report.made))
         # New reminders' deliveries are pending and due now: one pass sends them and the retries.
         await send_due(self.settings, now)
-        ended = getattr(recompute, "recompute_ended_weeks", None)
-        if ended is not None:
-            await ended(self.settings)
+        await recompute.recompute_ended_weeks(self.settings)
         return True
 
     async def safe_tick(self) -> None:

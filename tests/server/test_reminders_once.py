@@ -206,7 +206,7 @@ async def test_a_scheduler_without_the_lease_does_nothing(db: None, settings: Se
     assert await Reminder.all().count() == 0
 
 
-async def test_the_tick_lets_ended_weeks_turn_final_when_recompute_offers_it(
+async def test_the_tick_lets_ended_weeks_turn_final(
     db: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[Settings] = []
@@ -214,7 +214,7 @@ async def test_the_tick_lets_ended_weeks_turn_final_when_recompute_offers_it(
     async def recompute_ended_weeks(given: Settings) -> None:
         calls.append(given)
 
-    monkeypatch.setattr(recompute, "recompute_ended_weeks", recompute_ended_weeks, raising=False)
+    monkeypatch.setattr(recompute, "recompute_ended_weeks", recompute_ended_weeks)
 
     await ReminderScheduler(settings, "server-a").tick(MONDAY_0700)
 
