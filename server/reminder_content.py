@@ -8,7 +8,7 @@ schedule; a supervisor gets the villages of their township not covered last week
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -260,10 +260,14 @@ async def drafts_for(
     settings: Settings,
     now: datetime,
     *,
-    skip_user_ids: set[str] | frozenset[str] = frozenset(),
+    user_ids: Collection[str] | None = None,
 ) -> list[Draft]:
-    """Every reminder of `kind` for `week` that users not in `skip_user_ids` should get."""
-    users = [u for u in await User.filter(active=True).order_by("id") if u.id not in skip_user_ids]
+    """Every reminder of `kind` for `week` that the active users (only those of `user_ids`, when
+    given) should get."""
+    query = User.filter(active=True)
+    if user_ids is not None:
+        query = query.filter(id__in=list(user_ids))
+    users = await query.order_by("id")
     doctors = [u for u in users if u.role == "doctor"]
     if kind == "nudge":
         return await nudge_drafts(doctors, week, settings, now)

@@ -5,31 +5,40 @@ one `Delivery` row per channel and its change-log row, in one transaction BEFORE
 sent. An insert that hits the unique key means another process or an earlier run made it:
 skip. So a reminder exists at most once across restarts, crashes and several server processes,
 and a crash after the commit leaves pending deliveries that the next run sends.
+
+Who is looked at is found in the database too, never remembered by a process: one query per kind
+gives the users a reminder of the week may be due to who have no row for it yet (users_lacking).
+When it finds nobody, nothing else is read or computed; so the scheduler can ask every minute,
+and a user who becomes due in the middle of the week is found at the next tick.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.changes import ChangeNote, append_changes
 from server.delivery import now_utc, send_due
 from server.models import Delivery, PushSubscription, Reminder, Township
+from server.rawsql import Dialect
 from server.reminder_content import Draft, drafts_for
 from server.settings import Settings
 from sync.pace import DUE, ReminderKind, due_at, due_kinds
-from sync.weeks import parse_week, week_end
+from sync.weeks import parse_week, week_end, week_monday
+
+USERS_PER_ROUND = 500  # drafted together: bounds memory and every IN (...) list of a round
 
 
 @dataclass
 class Report:
     made: Counter[str] = field(default_factory=Counter)  # per kind
-    existed: int = 0
     deliveries: Counter[str] = field(default_factory=Counter)  # "channel status"
     reminder_ids: list[str] = field(default_factory=list)
 
@@ -74,9 +83,53 @@ async def store_once(draft: Draft, now: datetime) -> Reminder | None:
     return reminder
 
 
-async def users_reminded(week: str, kind: str) -> set[str]:
-    rows = await Reminder.filter(week=week, kind=kind).values_list("user_id", flat=True)
-    return {str(user_id) for user_id in rows}
+# Who each kind may be due to, in SQL (the rules of server/reminder_content.py; a test keeps the
+# two in step): `weekly_doctor_drafts` speaks to a doctor holding an assignment last week or this
+# week, `weekly_supervisor_drafts` to every supervisor of a township, `nudge_drafts` only to a
+# doctor holding an assignment this week. $1 week, $2 kind, $3 and $4 the first and last day an
+# assignment must overlap, $5 (the nudge, narrowed) the instant users changed since.
+HOLDS_ASSIGNMENT = (
+    "EXISTS (SELECT 1 FROM assignment a WHERE a.doctor_id = u.id"
+    ' AND a.start <= $4 AND (a."end" IS NULL OR a."end" >= $3){also})'
+)
+DUE_TO = {
+    "weekly": "(u.role = 'supervisor' AND u.township_id IS NOT NULL)"
+    f" OR (u.role = 'doctor' AND {HOLDS_ASSIGNMENT.format(also='')})",
+    "nudge": f"u.role = 'doctor' AND {HOLDS_ASSIGNMENT.format(also='')}",
+}
+CHANGED_SINCE = f"u.created_at >= $5 OR {HOLDS_ASSIGNMENT.format(also=' AND a.updated_at >= $5')}"
+LACKING_SQL = """SELECT u.id FROM app_user u
+WHERE u.active AND ({due})
+AND NOT EXISTS (SELECT 1 FROM reminder r WHERE r.user_id = u.id AND r.week = $1 AND r.kind = $2)
+ORDER BY u.id"""
+
+
+async def users_lacking(
+    week: str, kind: ReminderKind, *, changed_since: datetime | None = None
+) -> list[str]:
+    """The ids of the active users a `kind` reminder of `week` may be due to who have no row for it.
+
+    Exact for `weekly`: the query asks what the drafts ask, so everyone it finds gets one, and a
+    user added or given an assignment after Monday's run is found by the next tick. Not for the
+    `nudge`, which only doctors behind pace get (sync/pace.py): a doctor on pace never has a row,
+    so judging everyone lacking one every minute would judge the whole county every minute.
+    `changed_since` narrows the nudge to the doctors whose user row was created, or who hold an
+    assignment of this week created or changed, at or after it (see make_reminders).
+    """
+    monday = week_monday(week)
+    first = monday - timedelta(days=7) if kind == "weekly" else monday
+    due = DUE_TO[kind]
+    conn = connections.get("default")
+    sql = Dialect(conn)
+    values: list[object] = [week, kind, sql.day(first), sql.day(monday + timedelta(days=6))]
+    if kind == "nudge" and changed_since is not None:
+        due = f"{due} AND ({CHANGED_SINCE})"
+        values.append(sql.moment(changed_since.astimezone(UTC)))
+    query = LACKING_SQL.format(due=due)
+    if not sql.postgres:
+        query = query.replace("$", "?")  # SQLite numbers its parameters ?1, ?2 …
+    _, rows = await conn.execute_query(query, values)
+    return [str(row["id"]) for row in rows]
 
 
 async def make_reminders(
@@ -86,23 +139,46 @@ async def make_reminders(
     now: datetime,
     *,
     send: bool = True,
+    changed_since: datetime | None = None,
 ) -> Report:
-    """Make the reminders of `kinds` for `week` that do not exist yet, then send them."""
+    """Make the reminders of `kinds` for `week` that are due and do not exist yet, then send them.
+
+    `changed_since` (the scheduler's: when the users not changed since were last looked at)
+    narrows the nudge to the doctors who may have become due since. The nudge becomes due for
+    every doctor at Thursday 18:00, so an instant before that narrows nothing; later, for a doctor
+    added or given a new or changed assignment of the week. The weekly is always looked for in
+    full: its query is exact, and finds nobody once everyone has theirs.
+    """
     now = now.astimezone(UTC)  # SQLite compares stored datetimes as text: keep them all in UTC
     report = Report()
     for kind in kinds:
-        existing = await users_reminded(week, kind)
-        report.existed += len(existing)
-        for draft in await drafts_for(kind, week, settings, now, skip_user_ids=existing):
+        since = changed_since
+        if since is not None and since <= due_at(week, kind, settings.tz):
+            since = None
+        async for draft in drafts_lacking(settings, week, kind, now, since):
             reminder = await store_once(draft, now)
-            if reminder is None:
-                report.existed += 1
-            else:
+            if reminder is not None:  # None: another process made it a moment ago
                 report.made[kind] += 1
                 report.reminder_ids.append(reminder.id)
     if send and report.reminder_ids:
         report.deliveries += await send_due(settings, now, report.reminder_ids)
     return report
+
+
+async def drafts_lacking(
+    settings: Settings,
+    week: str,
+    kind: ReminderKind,
+    now: datetime,
+    changed_since: datetime | None = None,
+) -> AsyncIterator[Draft]:
+    """The drafts of the users who lack their `kind` reminder of `week`, a round of users at a
+    time; none computed when nobody lacks one."""
+    ids = await users_lacking(week, kind, changed_since=changed_since)
+    for at in range(0, len(ids), USERS_PER_ROUND):
+        chunk = ids[at : at + USERS_PER_ROUND]
+        for draft in await drafts_for(kind, week, settings, now, user_ids=chunk):
+            yield draft
 
 
 async def make_due_reminders(settings: Settings, now: datetime | None = None) -> Report:
@@ -142,7 +218,8 @@ async def remind_command(settings: Settings, *, week: str | None = None, dry_run
         return await show_drafts(settings, week, kinds, now)
     report = await make_reminders(settings, week, kinds, now)
     made = ", ".join(f"{kind} {report.made[kind]}" for kind in kinds)
-    print(f"{week}: made {made}; {report.existed} already existed.")
+    stored = await Reminder.filter(week=week, kind__in=kinds).count()
+    print(f"{week}: made {made}; {stored - sum(report.made.values())} already existed.")
     for key in sorted(report.deliveries):
         print(f"  {key}: {report.deliveries[key]}")
     return 0
@@ -152,13 +229,13 @@ async def show_drafts(settings: Settings, week: str, kinds: list[ReminderKind], 
     """--dry-run: print what would be made, writing nothing."""
     total = 0
     for kind in kinds:
-        existing = await users_reminded(week, kind)
-        for draft in await drafts_for(kind, week, settings, now, skip_user_ids=existing):
+        async for draft in drafts_lacking(settings, week, kind, now):
             total += 1
             print(f"--- {draft.user.name} ({draft.user.id}, {draft.user.language}) {kind} {week}")
             print(draft.title)
             print(draft.body)
+        existing = await Reminder.filter(week=week, kind=kind).count()
         if existing:
-            print(f"({len(existing)} {kind} reminders of {week} already exist)")
+            print(f"({existing} {kind} reminders of {week} already exist)")
     print(f"{week}: would make {total} reminders (dry run: nothing written or sent).")
     return 0
