@@ -302,6 +302,8 @@ class Reminder(Model):
     class Meta:
         table = "reminder"
         unique_together = (("user", "week", "kind"),)
+        # The scheduler asks every minute who lacks the week's reminder (server/reminders.py).
+        indexes = (Index(fields=("week", "kind", "user_id"), name="reminder_week_kind_user"),)
 
 
 class Delivery(Model):

@@ -181,13 +181,6 @@ async def drafts_lacking(
             yield draft
 
 
-async def make_due_reminders(settings: Settings, now: datetime | None = None) -> Report:
-    """The current week's reminders that are due at `now` (the scheduler's catch-up)."""
-    now = now or now_utc()
-    week, kinds = due_kinds(now, settings.tz)
-    return await make_reminders(settings, week, kinds, now)
-
-
 def kinds_for_week(week: str, now: datetime, tz: str) -> list[ReminderKind]:
     """What `cunyi remind --week` makes: Monday's reminders always (the operator asked for that
     week), Thursday's nudge only once due and while the week lasts — "what is still needed this
