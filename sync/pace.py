@@ -1,4 +1,5 @@
-"""The weekly reminder timetable of SPEC §11 and the "behind pace" rule of the Thursday nudge.
+"""The weekly reminder timetable of SPEC §11, the "behind pace" rule of the Thursday nudge, and
+the township dashboard's pace of the running week per village.
 
 Behind pace, precisely: for one assignment in the current week, `done` is the doctor's own
 qualifying days so far (through today, as synced), `required` its prorated requirement (SPEC §4),
@@ -127,3 +128,37 @@ def behind_pace(
     active = [a for a in assignments if any(assignment_contains(a, d) for d in days)]
     paces = [assignment_pace(a, week, today, held, tz=tz, policy=policy) for a in active]
     return sorted((p for p in paces if p.behind), key=lambda p: (p.village, p.assignment))
+
+
+# --- the running week of a village, as the township dashboard counts it ----------------------
+
+VillagePace = Literal["covered", "on_track", "behind"]
+
+
+def days_left(today: date) -> int:
+    """The days of `today`'s ISO week still to come, today included (Monday 7 … Sunday 1)."""
+    return 8 - today.isoweekday()
+
+
+def days_still_needed(
+    mode: str, duty_days: int, duty_required: int, patrol_days: int, patrol_required: int
+) -> int:
+    """Days a village-week still needs to be covered: of its one kind of service, or of the
+    nearer of the two when it has both (either makes it covered, SPEC §4)."""
+    needs = []
+    if mode in ("roster", "both"):
+        needs.append(max(0, duty_required - duty_days))
+    if mode in ("patrol", "both"):
+        needs.append(max(0, patrol_required - patrol_days))
+    return min(needs) if needs else 0
+
+
+def village_pace(status: str, mode: str, still_needed: int, left: int) -> VillagePace | None:
+    """Where a village stands in the running week: covered already, on track (the days still
+    needed fit in the `left` days), or behind; None when it has no service to pace (mode `none`)
+    or is exempt."""
+    if mode == "none" or status == "exempt":
+        return None
+    if status == "covered":
+        return "covered"
+    return "on_track" if still_needed <= left else "behind"

@@ -14,6 +14,7 @@ from server.models import CoverageWeek, User, Village
 from server.pages.access import STAFF, page, show, township_in_scope
 from server.settings import Settings
 from sync.coverage import is_provisional
+from sync.pace import days_left, days_still_needed, village_pace
 from sync.weeks import (
     local_date,
     parse_week,
@@ -54,16 +55,6 @@ def today(settings: Settings) -> date:
 def recent_weeks(settings: Settings, count: int = WEEKS_SHOWN) -> list[str]:
     """The `count` weeks ending with the current one, newest first (a phone sees them first)."""
     return list(reversed(weeks_ending_with(week_of_date(today(settings)), count)))
-
-
-def days_still_needed(row: CoverageWeek) -> int:
-    """Days still needed this week for the row to be covered (the easier kind when both)."""
-    needs = []
-    if row.mode in ("roster", "both"):
-        needs.append(max(0, row.duty_required - row.duty_days))
-    if row.mode in ("patrol", "both"):
-        needs.append(max(0, row.patrol_required - row.patrol_days))
-    return min(needs) if needs else 0
 
 
 def shown_provisional(row: CoverageWeek, now: datetime, settings: Settings) -> bool:
@@ -113,18 +104,26 @@ async def township_dashboard(request: Request, caller: Caller) -> Response:
     unsynced = {doctor for r in rows for doctor in (r.unsynced or [])}
     names = dict(await User.filter(id__in=sorted(unsynced)).values_list("id", "name")) if unsynced else {}
 
-    pace = Pace(days_left=8 - today(settings).isoweekday())
+    pace = Pace(days_left=days_left(today(settings)))
     lines: list[VillageLine] = []
     for village in villages:
         cells = [by_key.get((village.code, week)) for week in weeks]
         now_row = cells[0]
         line = VillageLine(village=village, cells=cells, names=names)
-        if now_row is not None and now_row.mode != "none" and now_row.status != "exempt":
-            if now_row.status == "covered":
+        if now_row is not None:
+            needed = days_still_needed(
+                now_row.mode,
+                now_row.duty_days,
+                now_row.duty_required,
+                now_row.patrol_days,
+                now_row.patrol_required,
+            )
+            standing = village_pace(now_row.status, now_row.mode, needed, pace.days_left)
+            if standing == "covered":
                 pace.covered += 1
-            else:
-                line.still_needed = days_still_needed(now_row)
-                if line.still_needed <= pace.days_left:
+            elif standing is not None:
+                line.still_needed = needed
+                if standing == "on_track":
                     pace.on_track += 1
                 else:
                     pace.behind += 1

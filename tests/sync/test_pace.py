@@ -5,8 +5,18 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
+
 from sync.model import Assignment, Slot, Visit
-from sync.pace import assignment_pace, behind_pace, due_at, due_kinds
+from sync.pace import (
+    assignment_pace,
+    behind_pace,
+    days_left,
+    days_still_needed,
+    due_at,
+    due_kinds,
+    village_pace,
+)
 from sync.policy import Policy
 
 CST = timezone(timedelta(hours=8))
@@ -177,3 +187,40 @@ def test_behind_pace_ignores_assignments_not_active_this_week() -> None:
     ended = Assignment("asg-5", WEI, GUDING, "roster", date(2026, 6, 1), date(2026, 11, 1))
 
     assert behind_pace([ended], W47, THURSDAY_EVENING, [], tz=SHANGHAI) == []
+
+
+# --- the dashboard's pace of the running week ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "left"),
+    [(date(2026, 11, 23), 7), (date(2026, 11, 26), 4), (date(2026, 11, 29), 1)],
+)
+def test_days_left_counts_today(today: date, left: int) -> None:
+    assert days_left(today) == left
+
+
+def test_days_still_needed_of_one_kind_or_the_nearer_of_two() -> None:
+    assert days_still_needed("roster", 2, 5, 0, 0) == 3
+    assert days_still_needed("patrol", 0, 0, 1, 2) == 1
+    assert days_still_needed("both", 1, 5, 1, 2) == 1  # one more patrol covers it
+    assert days_still_needed("roster", 6, 5, 0, 0) == 0  # never negative
+    assert days_still_needed("none", 0, 0, 0, 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "mode", "needed", "left", "expected"),
+    [
+        ("covered", "roster", 0, 3, "covered"),
+        ("partial", "roster", 3, 3, "on_track"),  # exactly enough days left
+        ("partial", "roster", 4, 3, "behind"),
+        ("uncovered", "patrol", 2, 1, "behind"),
+        ("exempt", "roster", 5, 1, None),
+        ("unassigned", "none", 0, 7, None),
+        ("self_served", "none", 0, 7, None),
+    ],
+)
+def test_village_pace(
+    status: str, mode: str, needed: int, left: int, expected: str | None
+) -> None:
+    assert village_pace(status, mode, needed, left) == expected
