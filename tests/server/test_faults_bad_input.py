@@ -4,6 +4,7 @@ shape, and nothing is stored."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -128,6 +129,29 @@ async def test_invalid_utf8_is_400(
 
     assert response.status_code == 400
     assert error_code(response) == "invalid_encoding"
+
+
+@pytest.mark.parametrize(
+    "value", ["NaN", "Infinity", "-Infinity", '"\\ud800"'], ids=["nan", "inf", "-inf", "surrogate"]
+)
+async def test_json_that_is_not_json_proper_is_400_and_stores_nothing(
+    client: httpx.AsyncClient, doctor: dict[str, str], value: str
+) -> None:
+    """NaN, Infinity and a lone surrogate are not JSON (RFC 8259): refused whole (a surrogate
+    could not be stored as UTF-8 text anyway)."""
+    record = visit()
+    record["data"]["patients_seen"] = "@@"
+    body = json.dumps(envelope([record])).replace('"@@"', value, 1)
+
+    response = await client.post(
+        "/api/sync/push",
+        content=body.encode(),
+        headers={**doctor, "content-type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_json"
+    assert await Visit.all().count() == 0
 
 
 async def test_an_import_over_64_mebibytes_is_413_before_it_is_stored(
