@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -95,7 +96,9 @@ def _is_unavailable(exc: BaseException) -> bool:
         # asyncpg on a pooled connection whose backend was terminated while idle: the pool
         # throws the connection away when it comes back, and the next request gets a new one.
         return True
-    if isinstance(exc, OperationalError):
+    # Tortoise translates SQLite's errors inside statements, but not at COMMIT, where a full disk
+    # or a read-only file shows up as sqlite3's own OperationalError.
+    if isinstance(exc, OperationalError | sqlite3.OperationalError):
         text = str(exc).lower()
         return any(
             words in text
@@ -158,6 +161,7 @@ def database_error_classes() -> tuple[type[BaseException], ...]:
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
         InternalClientError,
+        sqlite3.OperationalError,
         OSError,
     )
 
