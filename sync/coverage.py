@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 
 from sync.model import Assignment, AssignmentKind, Village, Visit, VisitKind
 from sync.policy import DEFAULT_POLICY, Policy
-from sync.weeks import DEFAULT_TZ, local_date, week_dates, week_end
+from sync.weeks import DEFAULT_TZ, local_date, week_dates, week_end, zone
 
 Mode = Literal["roster", "patrol", "both", "none"]
 Status = Literal["exempt", "self_served", "unassigned", "covered", "partial", "uncovered"]
@@ -50,14 +50,20 @@ def visit_date(visit: Visit, tz: str = DEFAULT_TZ) -> date:
     return local_date(visit.started_at, tz)
 
 
+NO_TIME = timedelta(0)
+
+
 def visit_duration(visit: Visit) -> timedelta:
     """`ended_at − started_at` as elapsed time (zero while the visit is still open)."""
-    if visit.ended_at is None:
-        return timedelta(0)
+    started, ended = visit.started_at, visit.ended_at
+    if ended is None:
+        return NO_TIME
     # Subtract in UTC: two datetimes sharing a tzinfo subtract by wall clock, an hour off
-    # across a daylight-saving change.
-    elapsed = visit.ended_at.astimezone(UTC) - visit.started_at.astimezone(UTC)
-    return max(elapsed, timedelta(0))
+    # across a daylight-saving change. (Stored visits are read back in UTC already.)
+    if started.tzinfo is not UTC or ended.tzinfo is not UTC:
+        started, ended = started.astimezone(UTC), ended.astimezone(UTC)
+    elapsed = ended - started
+    return elapsed if elapsed > NO_TIME else NO_TIME
 
 
 def is_eligible(visit: Visit) -> bool:
@@ -117,11 +123,32 @@ def _dated_totals(
 ) -> dict[DayKey, timedelta]:
     """daily_totals of eligible visits whose local dates the caller already has: is_counting,
     with each date worked out once for the check and the key."""
-    totals: defaultdict[DayKey, timedelta] = defaultdict(timedelta)
+    # Summed under plain tuples, made DayKeys once per key (a lunch split is two visits, one key).
+    totals: defaultdict[tuple[str, str, date, VisitKind], timedelta] = defaultdict(timedelta)
     for visit, day in dated:
         if _covering_on(visit, day, held) is not None:
-            totals[DayKey(visit.doctor, visit.village, day, visit.kind)] += visit_duration(visit)
-    return dict(totals)
+            totals[(visit.doctor, visit.village, day, visit.kind)] += visit_duration(visit)
+    return {DayKey(*key): total for key, total in totals.items()}
+
+
+def _eligible_in_week(
+    visits: Iterable[Visit], village: str, days: Sequence[date], tz: str
+) -> list[tuple[Visit, date]]:
+    """The eligible visits at `village` whose visit_date is one of `days` (a week, in order), each
+    with that date (visit_date's work, with the zone looked up once for them all)."""
+    place = zone(tz)
+    first, last = days[0], days[-1]
+    found = []
+    for visit in visits:
+        if visit.village == village:
+            started = visit.started_at
+            # Stored visits are read back in UTC; anything else must not be naive.
+            if started.tzinfo is not UTC and started.utcoffset() is None:
+                local_date(started, tz)  # refuses it, as visit_date does
+            day = started.astimezone(place).date()
+            if first <= day <= last and is_eligible(visit):
+                found.append((visit, day))
+    return found
 
 
 def minimum_hours(kind: VisitKind, policy: Policy = DEFAULT_POLICY) -> timedelta:
@@ -162,8 +189,24 @@ def active_dates(
     village: str | None = None,
 ) -> tuple[date, ...]:
     """The dates of `week` on which at least one assignment of `kind` (at `village`) is in force."""
-    held = [a for a in assignments if a.kind == kind and (village is None or a.village == village)]
-    return tuple(day for day in week_dates(week) if any(assignment_contains(a, day) for a in held))
+    days = week_dates(week)
+    offsets: set[int] = set()
+    for a in assignments:
+        if a.kind == kind and (village is None or a.village == village):
+            # The days of the week within [start, end]: one range of offsets from Monday.
+            first, last = _span_in_week(a, days)
+            offsets.update(range((first - days[0]).days, (last - days[0]).days + 1))
+    if len(offsets) == len(days):
+        return days  # in force all week, the common case
+    return tuple(days[offset] for offset in sorted(offsets))
+
+
+def _span_in_week(assignment: Assignment, days: Sequence[date]) -> tuple[date, date]:
+    """The first and last of `days` (a week, in order) within the assignment's range; the first
+    is after the last when none is."""
+    first = max(assignment.start, days[0])
+    last = days[-1] if assignment.end is None else min(assignment.end, days[-1])
+    return first, last
 
 
 def prorated_requirement(per_week: int, active_days: int) -> int:
@@ -198,9 +241,7 @@ def village_week(
     visits dated in `week` are counted.
     """
     held = [a for a in assignments if a.village == village.code]
-    days = set(week_dates(week))
-    dated = [(v, visit_date(v, tz)) for v in visits if v.village == village.code]
-    totals = _dated_totals([(v, day) for v, day in dated if day in days and is_eligible(v)], held)
+    totals = _dated_totals(_eligible_in_week(visits, village.code, week_dates(week), tz), held)
     duty = sorted(qualifying_dates(totals, "duty", policy=policy))
     patrol = sorted(qualifying_dates(totals, "patrol", policy=policy))
     roster_active = len(active_dates(held, week, kind="roster"))
@@ -277,10 +318,14 @@ def doctors_assigned(assignments: Iterable[Assignment], village: str, week: str)
     """The doctors holding any assignment at `village` on at least one date of `week`."""
     days = week_dates(week)
     return frozenset(
-        a.doctor
-        for a in assignments
-        if a.village == village and any(assignment_contains(a, day) for day in days)
+        a.doctor for a in assignments if a.village == village and _in_force_during(a, days)
     )
+
+
+def _in_force_during(assignment: Assignment, days: Sequence[date]) -> bool:
+    """assignment_contains(assignment, day) for at least one of `days` (a week, in order)."""
+    first, last = _span_in_week(assignment, days)
+    return first <= last
 
 
 def unsynced_doctors(

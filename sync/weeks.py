@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -12,8 +13,23 @@ DEFAULT_TZ = "Asia/Shanghai"
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 
 
+# Memoised: a recompute asks for the same few weeks' dates and ends, and the deployment's zone, for
+# every village-week and every visit. Only successes are kept (an error is raised anew each time),
+# and the bounds cap what a caller passing many distinct weeks can make us keep.
+WEEKS_KEPT = 4096
+
+
 def zone(tz: str) -> ZoneInfo:
     """The time zone named `tz` (an IANA name such as 'Asia/Shanghai'); ValueError if unknown."""
+    return _zone(tz) if isinstance(tz, str) else _load_zone(tz)
+
+
+@lru_cache(maxsize=64)
+def _zone(tz: str) -> ZoneInfo:
+    return _load_zone(tz)
+
+
+def _load_zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -25,7 +41,14 @@ def parse_week(week: str) -> tuple[int, int]:
 
     Strict: exactly `YYYY-Www`, and the week must exist in that ISO year (W53 only in long years).
     """
-    match = _WEEK.fullmatch(week) if isinstance(week, str) else None
+    if not isinstance(week, str):
+        raise ValueError(f"not an ISO week {week!r}: expected the form 2026-W47")
+    return _parse_week(week)
+
+
+@lru_cache(maxsize=WEEKS_KEPT)
+def _parse_week(week: str) -> tuple[int, int]:
+    match = _WEEK.fullmatch(week)
     if match is None:
         raise ValueError(f"not an ISO week {week!r}: expected the form 2026-W47")
     year, number = int(match.group(1)), int(match.group(2))
@@ -57,6 +80,12 @@ def week_monday(week: str) -> date:
 
 def week_dates(week: str) -> tuple[date, ...]:
     """The seven local dates of `week`, Monday first."""
+    parse_week(week)  # refuses a non-string before it reaches the cache
+    return _week_dates(week)
+
+
+@lru_cache(maxsize=WEEKS_KEPT)
+def _week_dates(week: str) -> tuple[date, ...]:
     monday = week_monday(week)
     return tuple(monday + timedelta(days=offset) for offset in range(7))
 
@@ -98,6 +127,12 @@ def week_start(week: str, tz: str = DEFAULT_TZ) -> datetime:
 
 def week_end(week: str, tz: str = DEFAULT_TZ) -> datetime:
     """The instant (in UTC) of the next Monday 00:00 local, when `week` is over (exclusive end)."""
+    parse_week(week)
+    return _week_end(week, tz)
+
+
+@lru_cache(maxsize=WEEKS_KEPT)
+def _week_end(week: str, tz: str) -> datetime:
     return local_midnight(week_monday(week) + timedelta(days=7), tz)
 
 

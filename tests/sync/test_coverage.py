@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from sync.coverage import (
 )
 from sync.model import Assignment, Slot, Village, Visit
 from sync.policy import Policy
+from sync.weeks import week_dates
 
 CASES_FILE = Path(__file__).parent.parent / "cases" / "coverage_examples.json"
 CASES: list[dict[str, Any]] = json.loads(CASES_FILE.read_text(encoding="utf-8"))
@@ -573,3 +575,113 @@ def test_coverage_rate_leaves_out_exempt_and_self_served_weeks() -> None:
     assert coverage_rate({"covered": 3, "partial": 1, "exempt": 5, "self_served": 2}) == 0.75
     assert coverage_rate({"exempt": 2}) is None
     assert coverage_rate({"covered": 1, "unassigned": 1}) == 0.5
+
+
+# --- the week-at-a-time shortcuts agree with the day-by-day rules ---
+
+WEEKS = ("2026-W47", "2026-W13", "2026-W44")  # W13 and W44 hold Berlin's clock changes
+AROUND = [date(2026, 3, 16) + timedelta(days=n) for n in range(0, 260, 3)]
+
+
+@st.composite
+def assignments_near(draw: st.DrawFn) -> Assignment:
+    """An assignment at 古鼎村 or its neighbour whose range may start or end in any of WEEKS, or
+    end before it starts (nothing refuses that here)."""
+    start = draw(st.sampled_from(AROUND))
+    end = draw(st.none() | st.sampled_from(AROUND))
+    return Assignment(
+        id=f"a{draw(st.integers(0, 10**6))}",
+        doctor=draw(st.sampled_from((WEI, QIN))),
+        village=draw(st.sampled_from((GUDING.code, "450225100202"))),
+        kind=draw(st.sampled_from(("roster", "patrol"))),
+        start=start,
+        end=end,
+    )
+
+
+def in_force(assignment: Assignment, day: date) -> bool:
+    return assignment.start <= day and (assignment.end is None or day <= assignment.end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(assignments_near(), max_size=5), st.sampled_from(WEEKS))
+def test_the_active_dates_are_the_days_some_assignment_is_in_force(
+    held: list[Assignment], week: str
+) -> None:
+    days = week_dates(week)
+
+    for kind in ("roster", "patrol"):
+        assert active_dates(held, week, kind=kind) == tuple(
+            d for d in days if any(a.kind == kind and in_force(a, d) for a in held)
+        )
+        assert active_dates(held, week, kind=kind, village=GUDING.code) == tuple(
+            d
+            for d in days
+            if any(a.kind == kind and a.village == GUDING.code and in_force(a, d) for a in held)
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(assignments_near(), max_size=5), st.sampled_from(WEEKS))
+def test_the_doctors_assigned_are_those_in_force_on_some_day_of_the_week(
+    held: list[Assignment], week: str
+) -> None:
+    expected = {
+        a.doctor
+        for a in held
+        if a.village == GUDING.code and any(in_force(a, d) for d in week_dates(week))
+    }
+
+    assert doctors_assigned(held, GUDING.code, week) == expected
+
+
+@st.composite
+def local_visits(draw: st.DrawFn, week: str, tz: str) -> Visit:
+    """A visit starting anywhere from the day before `week` to the day after, in local time."""
+    first = datetime.combine(week_dates(week)[0] - timedelta(days=1), datetime.min.time())
+    start = (first + timedelta(minutes=draw(st.integers(0, 9 * 24 * 60)))).replace(
+        tzinfo=ZoneInfo(tz)
+    )
+    length = draw(st.none() | st.integers(1, 12 * 60))
+    return Visit(
+        id=f"v{draw(st.integers(0, 10**9))}",
+        doctor=draw(st.sampled_from((WEI, QIN))),
+        village=GUDING.code,
+        kind=draw(st.sampled_from(("duty", "patrol"))),
+        started_at=start,
+        ended_at=None if length is None else start + timedelta(minutes=length),
+        deleted=draw(st.booleans()),
+        flags=draw(st.sampled_from((frozenset(), frozenset({"overlap"})))),
+        overlap_resolved=draw(st.booleans()),
+    )
+
+
+def in_utc(visit: Visit) -> Visit:
+    """The visit as the server reads it back: both times in UTC."""
+    ended = None if visit.ended_at is None else visit.ended_at.astimezone(UTC)
+    return replace(visit, started_at=visit.started_at.astimezone(UTC), ended_at=ended)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from(WEEKS), st.sampled_from((SHANGHAI, "Europe/Berlin")))
+def test_a_week_read_back_in_utc_is_the_week_recorded_in_local_time(
+    data: st.DataObject, week: str, tz: str
+) -> None:
+    visits = data.draw(st.lists(local_visits(week, tz), max_size=14))
+    held = [
+        Assignment("r", WEI, GUDING.code, "roster", date(2026, 1, 1), None),
+        Assignment("p", QIN, GUDING.code, "patrol", date(2026, 1, 1), None),
+    ]
+
+    recorded = village_week(GUDING, week, held, visits, exempt=False, tz=tz)
+    read_back = village_week(GUDING, week, held, [in_utc(v) for v in visits], exempt=False, tz=tz)
+
+    assert read_back == recorded
+    assert [visit_duration(in_utc(v)) for v in visits] == [visit_duration(v) for v in visits]
+
+
+def test_a_visit_without_an_offset_is_refused_even_when_it_would_not_count() -> None:
+    naive = replace(visit(MON), started_at=datetime(2026, 11, 16, 8, 0), deleted=True)
+
+    with pytest.raises(ValueError, match="naive"):
+        village_week(GUDING, W47, [WEI_ROSTER], [naive], exempt=False, tz=SHANGHAI)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.weeks import (
     format_week,
@@ -160,3 +164,66 @@ def test_the_adherence_window_is_the_four_weeks_ending_with_this_one_oldest_firs
     assert weeks_ending_with("2026-W02", 4) == ["2025-W51", "2025-W52", "2026-W01", "2026-W02"]
     with pytest.raises(ValueError):
         weeks_ending_with("2026-W02", 0)
+
+
+# --- weeks and zones are remembered once worked out; refusals are not ---
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [parse_week, week_monday, week_dates, lambda week: week_end(week, "Asia/Shanghai")],
+    ids=["parse_week", "week_monday", "week_dates", "week_end"],
+)
+def test_a_refused_week_is_refused_again_when_asked_again(ask: Callable[[str], object]) -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not an ISO week"):
+            ask("2026-W54")
+
+
+@pytest.mark.parametrize("value", [None, 202647, b"2026-W47", ["2026-W47"]])
+def test_a_week_that_is_not_text_is_a_value_error(value: Any) -> None:
+    for ask in (parse_week, week_dates, lambda week: week_end(week, "Asia/Shanghai")):
+        with pytest.raises(ValueError, match="not an ISO week"):
+            ask(value)
+
+
+def test_an_unknown_time_zone_is_refused_again_when_asked_again() -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="unknown time zone"):
+            zone("Asia/Guilin")
+        with pytest.raises(ValueError, match="unknown time zone"):
+            week_end("2026-W47", "Asia/Guilin")
+
+
+def test_a_weeks_end_is_that_of_the_zone_asked_for_each_time() -> None:
+    shanghai = week_end("2026-W47", "Asia/Shanghai")
+    berlin = week_end("2026-W47", "Europe/Berlin")
+
+    assert (
+        shanghai
+        == week_end("2026-W47", "Asia/Shanghai")
+        == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    )
+    assert (
+        berlin == week_end("2026-W47", "Europe/Berlin") == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1990, 2040),
+    st.integers(1, 53),
+    st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/Santiago"]),
+)
+def test_every_week_asked_twice_has_the_dates_and_end_its_calendar_gives(
+    year: int, number: int, tz: str
+) -> None:
+    if number > weeks_in_year(year):
+        number = weeks_in_year(year)
+    week = format_week(year, number)
+    days = tuple(date.fromisocalendar(year, number, weekday) for weekday in range(1, 8))
+
+    for _ in range(2):
+        assert week_dates(week) == days
+        assert week_monday(week) == days[0]
+        assert week_end(week, tz) == local_midnight(days[-1] + timedelta(days=1), tz)
