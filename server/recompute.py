@@ -22,11 +22,10 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server.changes import ChangeNote, append_changes
@@ -34,12 +33,10 @@ from server.models import (
     Assignment,
     CoverageRevision,
     CoverageWeek,
-    Exemption,
-    User,
     Village,
     Visit,
 )
-from server.rawsql import Dialect, to_json
+from server.rawsql import Dialect, read_day, read_json, read_moment, to_json
 from server.settings import Settings
 from sync import model
 from sync.coverage import (
@@ -70,6 +67,7 @@ PAIRS_PER_CHUNK = 2000  # keeps every IN (...) list well under SQLite's and Post
 VILLAGE_WEEK_LOCK = 4513  # pg_advisory_xact_lock(key1, key2) namespace for village-weeks
 
 Pair = tuple[str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -212,40 +210,17 @@ async def _compute_chunk(
     conn: BaseDBAsyncClient,
     synced_now: Collection[str],
 ) -> dict[Pair, VillageWeek]:
-    for _, week in pairs:
-        parse_week(week)  # a malformed week is a programming error upstream: fail loudly
     codes = sorted({v for v, _ in pairs})
     weeks = sorted({w for _, w in pairs})
-    first_day, last_day = week_dates(weeks[0])[0], week_dates(weeks[-1])[-1]
-
-    villages = {
-        row["code"]: row
-        for row in await Village.filter(code__in=codes)
-        .using_db(conn)
-        .values(
-            "code", "township_id", "township__county_id", "name", "needs_coverage", "lat", "lon"
-        )
-    }
-    assignments: defaultdict[str, list[model.Assignment]] = defaultdict(list)
-    for row in (
-        await Assignment.filter(village_id__in=codes, start__lte=last_day)
-        .filter(Q(end__isnull=True) | Q(end__gte=first_day))
-        .using_db(conn)
-        .values(*ASSIGNMENT_FIELDS)
-    ):
-        assignments[row["village_id"]].append(assignment_of(row))
-    exempt = set(
-        await Exemption.filter(village_id__in=codes, week__in=weeks)
-        .using_db(conn)
-        .values_list("village_id", "week")
+    for week in weeks:
+        parse_week(week)  # a malformed week is a programming error upstream: fail loudly
+    sql = Dialect(conn)
+    villages = await _villages(sql, codes)
+    assignments, last_sync = await _assignments(
+        sql, codes, week_dates(weeks[0])[0], week_dates(weeks[-1])[-1]
     )
-    visits: defaultdict[Pair, list[model.Visit]] = defaultdict(list)
-    for row in await _visit_rows(codes, weeks, conn):
-        visits[(row["village_id"], row["week"])].append(visit_of(row))
-    doctors = sorted({a.doctor for held in assignments.values() for a in held})
-    last_sync: dict[str, datetime | None] = dict(
-        await User.filter(id__in=doctors).using_db(conn).values_list("id", "last_sync_at")
-    )
+    exempt = await _exemptions(sql, codes, weeks)
+    visits = await _visits(sql, codes, weeks)
     for doctor in synced_now:
         last_sync[doctor] = now
 
@@ -255,34 +230,30 @@ async def _compute_chunk(
         place = villages.get(code)
         if place is None:
             continue
-        village = model.Village(
-            code=code,
-            township=place["township_id"],
-            name=place["name"],
-            needs_coverage=place["needs_coverage"],
-            lat=place["lat"],
-            lon=place["lon"],
-        )
-        held = assignments[code]
+        village, county = place
+        held = assignments.get(code, [])
         in_week = visits.get((code, week), [])
         cell = village_week(
             village, week, held, in_week, exempt=(code, week) in exempt, tz=tz, policy=policy
         )
         assigned = doctors_assigned(held, code, week)
-        result[(code, week)] = VillageWeek(
-            village=code,
-            township=village.township,
-            county=place["township__county_id"],
-            week=week,
-            mode=cell.mode,
-            status=cell.status,
-            provisional=is_provisional(week, now, tz, assigned, last_sync),
-            duty_days=cell.duty_days,
-            duty_required=cell.duty_required,
-            patrol_days=cell.patrol_days,
-            patrol_required=cell.patrol_required,
-            flags=visit_flag_counts(in_week),
-            unsynced=unsynced_doctors(week, assigned, last_sync, tz=tz),
+        result[(code, week)] = restored(
+            VillageWeek,
+            {
+                "village": code,
+                "township": village.township,
+                "county": county,
+                "week": week,
+                "mode": cell.mode,
+                "status": cell.status,
+                "provisional": is_provisional(week, now, tz, assigned, last_sync),
+                "duty_days": cell.duty_days,
+                "duty_required": cell.duty_required,
+                "patrol_days": cell.patrol_days,
+                "patrol_required": cell.patrol_required,
+                "flags": visit_flag_counts(in_week),
+                "unsynced": unsynced_doctors(week, assigned, last_sync, tz=tz),
+            },
         )
     return result
 
@@ -291,21 +262,10 @@ async def stored(
     pairs: Iterable[Pair], *, connection: BaseDBAsyncClient | None = None
 ) -> dict[Pair, VillageWeek]:
     """The stored rows of `pairs` (those that exist), one query per chunk."""
-    connection = connection or connections.get("default")
+    sql = Dialect(connection or connections.get("default"))
     result: dict[Pair, VillageWeek] = {}
     for chunk in _chunks(sorted(set(pairs))):
-        wanted = set(chunk)
-        rows = (
-            await CoverageWeek.filter(
-                village_id__in=sorted({v for v, _ in chunk}), week__in=sorted({w for _, w in chunk})
-            )
-            .using_db(connection)
-            .values(*STORED_FIELDS)
-        )
-        for row in rows:
-            key = (row["village_id"], row["week"])
-            if key in wanted:
-                result[key] = stored_of(row, None)
+        result.update(await _stored_chunk(sql, chunk))
     return result
 
 
@@ -333,7 +293,7 @@ async def recompute_notes(
     for chunk in _chunks(sorted(set(touched))):
         await _lock(chunk, connection)
         fresh = await _compute_chunk(chunk, settings, now, connection, synced_now)
-        before = await stored(fresh, connection=connection)
+        before = await _stored_chunk(Dialect(connection), list(fresh)) if fresh else {}
         changed = [
             row
             for key, row in fresh.items()
@@ -447,25 +407,28 @@ async def synced_weeks(
         return set()
     tz = settings.tz
     last_ended = previous_week(week_of(now, tz))
-    held = [
-        assignment_of(row)
-        for row in await Assignment.filter(doctor_id=doctor_id)
-        .using_db(connection)
-        .values(*ASSIGNMENT_FIELDS)
-    ]
+    sql = Dialect(connection)
+    _, rows = await connection.execute_query(
+        f'SELECT {_ASSIGNMENT_COLUMNS} FROM "assignment" a WHERE a.doctor_id = {sql.marks(1)[0]}',
+        [doctor_id],
+    )
+    held = [_stored_assignment(row) for row in rows]
     if not held:
         return set()
     villages = sorted({a.village for a in held})
     # Every ended week, back to the one the previous sync fell in, still waiting for this doctor …
-    query = CoverageWeek.filter(village_id__in=villages, provisional=True, week__lte=last_ended)
-    if previous_sync_at is not None:
-        query = query.filter(week__gte=week_of(previous_sync_at, tz))
+    since = "" if previous_sync_at is None else week_of(previous_sync_at, tz)  # "" precedes all
+    marks = sql.marks(3 + len(villages))
+    _, rows = await connection.execute_query(
+        'SELECT village_id, week, unsynced FROM "coverage_week" '
+        f"WHERE provisional = {marks[0]} AND week <= {marks[1]} AND week >= {marks[2]} "
+        f"AND village_id IN ({', '.join(marks[3:])})",
+        [True, last_ended, since, *villages],
+    )
     waiting = {
         (village, week)
-        for village, week, unsynced in await query.using_db(connection).values_list(
-            "village_id", "week", "unsynced"
-        )
-        if doctor_id in (unsynced or ())
+        for village, week, unsynced in rows
+        if doctor_id in (read_json(unsynced) or ())
     }
     # … and at least last week at each of their villages, stored or not yet.
     waiting |= {
@@ -600,40 +563,164 @@ async def _lock(pairs: list[Pair], conn: BaseDBAsyncClient) -> None:
     )
 
 
+# --- reading: raw SQL, stored values → sync.model ---
+# A push recomputes some fifty village-weeks: building its five ORM queries cost about as much as
+# computing them, and a rebuild reads millions of visits (the ORM's per-value parsing was half of
+# its time). These read what the ORM reads, from the stored forms server/rawsql.py describes;
+# tests/server/test_recompute_reads.py holds them to the ORM's answers.
+
+
+def _in_village_weeks(sql: Dialect, codes: list[str], weeks: list[str]) -> tuple[str, list[str]]:
+    """The WHERE clause `village_id IN codes AND week IN weeks`, and its parameters."""
+    marks = sql.marks(len(codes) + len(weeks))
+    return (
+        f"WHERE village_id IN ({', '.join(marks[: len(codes)])}) "
+        f"AND week IN ({', '.join(marks[len(codes) :])})",
+        [*codes, *weeks],
+    )
+
+
+async def _villages(sql: Dialect, codes: list[str]) -> dict[str, tuple[model.Village, str | None]]:
+    """The villages of `codes` that exist, each with its county."""
+    _, rows = await sql.conn.execute_query(
+        "SELECT v.code, v.township_id, v.name, v.needs_coverage, v.lat, v.lon, t.county_id "
+        'FROM "village" v LEFT JOIN "township" t ON t.code = v.township_id '
+        f"WHERE v.code IN ({', '.join(sql.marks(len(codes)))})",
+        codes,
+    )
+    return {
+        code: (
+            model.Village(
+                code=code,
+                township=township,
+                name=name,
+                needs_coverage=bool(needs_coverage),
+                lat=lat,
+                lon=lon,
+            ),
+            county,
+        )
+        for code, township, name, needs_coverage, lat, lon, county in rows
+    }
+
+
+async def _assignments(
+    sql: Dialect, codes: list[str], first_day: date, last_day: date
+) -> tuple[dict[str, list[model.Assignment]], dict[str, datetime | None]]:
+    """The assignments at `codes` in force on some day from `first_day` to `last_day`, by village,
+    and when each of their doctors last completed a sync."""
+    marks = sql.marks(len(codes) + 2)
+    _, rows = await sql.conn.execute_query(
+        f'SELECT {_ASSIGNMENT_COLUMNS}, u.last_sync_at FROM "assignment" a '
+        'LEFT JOIN "app_user" u ON u.id = a.doctor_id '
+        f'WHERE a."start" <= {marks[0]} AND (a."end" IS NULL OR a."end" >= {marks[1]}) '
+        f"AND a.village_id IN ({', '.join(marks[2:])})",
+        [sql.day(last_day), sql.day(first_day), *codes],
+    )
+    held: defaultdict[str, list[model.Assignment]] = defaultdict(list)
+    last_sync: dict[str, datetime | None] = {}
+    for *fields, synced in rows:
+        assignment = _stored_assignment(fields)
+        held[assignment.village].append(assignment)
+        last_sync[assignment.doctor] = read_moment(synced)  # None: never synced, or no such user
+    return held, last_sync
+
+
+_ASSIGNMENT_COLUMNS = ", ".join(f'a."{name}"' for name in ASSIGNMENT_FIELDS)
+
+
+def _stored_assignment(values: Iterable[Any]) -> model.Assignment:
+    """assignment_of the stored values of ASSIGNMENT_FIELDS."""
+    row = dict(zip(ASSIGNMENT_FIELDS, values, strict=True))
+    row["start"], row["end"] = read_day(row["start"]), read_day(row["end"])
+    row["slots"] = read_json(row["slots"])
+    return assignment_of(row)
+
+
+async def _exemptions(sql: Dialect, codes: list[str], weeks: list[str]) -> set[Pair]:
+    where, values = _in_village_weeks(sql, codes, weeks)
+    _, rows = await sql.conn.execute_query(
+        f'SELECT village_id, week FROM "exemption" {where}', values
+    )
+    return {(village, week) for village, week in rows}
+
+
 _FLAG_LISTS: dict[str, frozenset[str]] = {}
 
 
-async def _visit_rows(
-    codes: list[str], weeks: list[str], conn: BaseDBAsyncClient
-) -> list[dict[str, Any]]:
-    """The visits of `codes` in `weeks` as plain dicts (VISIT_FIELDS). Raw SQL because a rebuild
-    reads millions: the ORM's per-value ISO-8601 parsing was half of its time."""
-    postgres = conn.capabilities.dialect == "postgres"
-    marks = [f"${n}" if postgres else "?" for n in range(1, len(codes) + len(weeks) + 1)]
-    sql = (
-        f'SELECT {", ".join(VISIT_FIELDS)} FROM "visit" '
-        f"WHERE village_id IN ({', '.join(marks[: len(codes)])}) "
-        f"AND week IN ({', '.join(marks[len(codes) :])})"
+async def _visits(
+    sql: Dialect, codes: list[str], weeks: list[str]
+) -> dict[Pair, list[model.Visit]]:
+    """The visits of `codes` in `weeks` by village-week, each what visit_of makes of its row
+    (VISIT_FIELDS), made straight from the stored values."""
+    where, values = _in_village_weeks(sql, codes, weeks)
+    _, rows = await sql.conn.execute_query(
+        f'SELECT {", ".join(VISIT_FIELDS)} FROM "visit" {where}', values
     )
-    _, rows = await conn.execute_query(sql, [*codes, *weeks])
-    result = []
-    for raw in rows:
-        row = dict(raw)
-        for name in ("started_at", "ended_at"):
-            if isinstance(row[name], str):  # SQLite keeps '2026-11-16 00:00:00+00:00'
-                row[name] = datetime.fromisoformat(row[name])
-        for name in ("deleted", "dismissed", "overlap_resolved"):
-            row[name] = bool(row[name])
-        if isinstance(row["flags"], str):
+    result: defaultdict[Pair, list[model.Visit]] = defaultdict(list)
+    moment = datetime.fromisoformat
+    visit = model.Visit
+    for (
+        id_, doctor, village, kind, started, ended, week, deleted, dismissed, flags, resolved,
+    ) in rows:  # fmt: skip
+        if isinstance(flags, str):
             # A handful of distinct flag lists ('[]' mostly) over thousands of rows.
-            flags = row["flags"]
             parsed = _FLAG_LISTS.get(flags)
             if parsed is None:
                 if len(_FLAG_LISTS) >= 1024:
                     _FLAG_LISTS.clear()
                 parsed = _FLAG_LISTS[flags] = frozenset(json.loads(flags))
-            row["flags"] = parsed
-        result.append(row)
+        else:
+            parsed = frozenset(flags or ())
+        result[(village, week)].append(
+            restored(
+                visit,
+                {
+                    "id": id_,
+                    "doctor": doctor,
+                    "village": village,
+                    "kind": kind,
+                    # SQLite keeps '2026-11-16 00:00:00+00:00'; asyncpg gives datetimes.
+                    "started_at": moment(started) if isinstance(started, str) else started,
+                    "ended_at": moment(ended) if isinstance(ended, str) else ended,
+                    "deleted": bool(deleted),
+                    "dismissed": bool(dismissed),
+                    "flags": parsed,
+                    "overlap_resolved": bool(resolved),
+                },
+            )
+        )
+    return result
+
+
+def restored(cls: type[T], fields: dict[str, Any]) -> T:
+    """An instance of the frozen dataclass `cls` with all of its `fields`, made as unpickling and
+    copy.copy make one: its __dict__ filled at once. A frozen dataclass's __init__ sets each field
+    through object.__setattr__, and for model.Visit that was a fifth of a push's recompute. Only
+    for classes whose __init__ does nothing else (no __post_init__, no defaults left to fill):
+    tests/server/test_recompute_reads.py holds model.Visit and VillageWeek to that."""
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
+async def _stored_chunk(sql: Dialect, pairs: list[Pair]) -> dict[Pair, VillageWeek]:
+    """The stored rows of `pairs` (at most PAIRS_PER_CHUNK) that exist."""
+    where, values = _in_village_weeks(
+        sql, sorted({v for v, _ in pairs}), sorted({w for _, w in pairs})
+    )
+    _, rows = await sql.conn.execute_query(
+        f'SELECT {", ".join(STORED_FIELDS)} FROM "coverage_week" {where}', values
+    )
+    wanted = set(pairs)
+    result: dict[Pair, VillageWeek] = {}
+    for raw in rows:
+        row = dict(zip(STORED_FIELDS, raw, strict=True))
+        key = (row["village_id"], row["week"])
+        if key in wanted:
+            row["flags"], row["unsynced"] = read_json(row["flags"]), read_json(row["unsynced"])
+            row["provisional"] = bool(row["provisional"])
+            result[key] = stored_of(row, None)
     return result
 
 
