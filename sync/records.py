@@ -9,11 +9,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import datetime, timedelta, timezone
 from typing import cast
-from zoneinfo import ZoneInfo
 
+from sync import weeks
 from sync.hlc import is_valid_hlc
 from sync.model import (
     SERVICE_TAGS,
@@ -24,7 +23,7 @@ from sync.model import (
     VisitKind,
 )
 from sync.policy import DEFAULT_POLICY, Policy
-from sync.weeks import local_date
+from sync.weeks import local_date, local_midnight
 
 DEFAULT_TZ = "Asia/Shanghai"
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
@@ -531,12 +530,6 @@ def base_rev_error(stored_rev: int | None, base_rev: int) -> FieldError | None:
 # --- flags: kept, but marked (SPEC §5) ------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _local_midnight(day: date, tz: str) -> datetime:
-    """Cached: a push's visits fall on a few hundred days at most, each asked for several times."""
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
-
-
 def is_unassigned(visit: Visit, assignments: Iterable[Assignment], tz: str = DEFAULT_TZ) -> bool:
     """No assignment of the visit's doctor at its village, of the matching kind, on its date."""
     day = local_date(visit.started_at, tz)
@@ -622,8 +615,7 @@ def has_clock_skew(
 
 def week_end(moment: datetime, tz: str = DEFAULT_TZ) -> datetime:
     """The end of the ISO week of `moment`'s local date: the next Monday 00:00 local (Sunday 24:00)."""
-    day = local_date(moment, tz)
-    return _local_midnight(day + timedelta(days=7 - day.weekday()), tz)
+    return weeks.week_end(weeks.week_of(moment, tz), tz)
 
 
 def is_late(
@@ -641,7 +633,7 @@ def is_open(visit: Visit, now: datetime, tz: str = DEFAULT_TZ) -> bool:
     if visit.ended_at is not None:
         return False
     day = local_date(visit.started_at, tz)
-    return now >= _local_midnight(day + timedelta(days=1), tz)
+    return now >= local_midnight(day + timedelta(days=1), tz)
 
 
 def visit_flags(
